@@ -1,0 +1,24 @@
+// Native ESM under jest (NODE_OPTIONS=--experimental-vm-modules, set by `npm run test:jest`):
+// @marcbachmann/cel-js is ESM-only and the source uses import.meta, so nothing is down-levelled to CJS.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'es6' },
+      },
+    ],
+  },
+  testMatch: [
+    '<rootDir>/test/**/*.test.ts',
+    '<rootDir>/shared/**/*.test.ts',
+    '<rootDir>/functions/**/*.test.ts',
+  ],
+  testTimeout: 60000,
+  watchman: false,
+};

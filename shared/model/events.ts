@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/**
+ * Internal events between functions. Each is small: the store holds the state, the event names it, so a
+ * late or duplicated event is judged against the store, never trusted on its own.
+ */
+export const FindingEventSchema = z.object({
+  kind: z.literal('finding'),
+  findingId: z.string(),
+  assetVersion: z.string(),
+  status: z.enum(['open', 'resolved', 'suppressed']),
+});
+export type FindingEvent = z.infer<typeof FindingEventSchema>;
+
+export const ActionEventSchema = z.object({
+  kind: z.literal('action'),
+  actionId: z.string(),
+});
+export type ActionEvent = z.infer<typeof ActionEventSchema>;
+
+export const OutcomeEventSchema = z.object({
+  kind: z.literal('outcome'),
+  actionId: z.string(),
+  state: z.enum(['verified', 'failed', 'rolled_back', 'rejected', 'expired']),
+});
+export type OutcomeEvent = z.infer<typeof OutcomeEventSchema>;
+
+export const SweepEventSchema = z.object({
+  kind: z.literal('sweep'),
+  sweepId: z.string(),
+  /** organizations/N, folders/N or projects/X to list assets under. */
+  scope: z.string(),
+  category: z.enum(['all', 'compliance', 'cost', 'security']).default('all'),
+});
+export type SweepEvent = z.infer<typeof SweepEventSchema>;

@@ -1,0 +1,16 @@
+/** Topic names without the configurable prefix (design §1). */
+export const TOPICS = [
+  'asset-changes',
+  'scc-findings',
+  'sweeps',
+  'findings',
+  'approval-requests',
+  'actions',
+  'rollbacks',
+  'outcomes',
+] as const;
+export type Topic = (typeof TOPICS)[number];
+
+export function topicName(prefix: string, topic: Topic): string {
+  return `${prefix}${topic}`;
+}
