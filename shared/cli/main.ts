@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { registerAuditCommands } from './audit-command.js';
+import { registerPolicyCommands } from './policy-command.js';
+import { registerStartCommand } from './start-command.js';
+
+process.env['METADATA_SERVER_DETECTION'] ??= 'none';
+
+const program = new Command()
+  .name('warden')
+  .description('Self-healing automation for Google Cloud landing zones')
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+registerStartCommand(program);
+registerPolicyCommands(program);
+registerAuditCommands(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,66 @@
+import { Environment } from '@marcbachmann/cel-js';
+
+const INTERNET_RANGES = new Set(['0.0.0.0/0', '::/0']);
+
+function asList(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** Firewall `allowed[]` entry covers tcp `port`: protocol tcp/all/"6", no ports means every port, ranges "a-b". */
+export function allowsTcpPort(allowed: unknown, port: number): boolean {
+  return asList(allowed).some((entry) => {
+    if (!entry || typeof entry !== 'object') return false;
+    const e = entry as Record<string, unknown>;
+    // CAI gives IPProtocol; protobuf-derived exports may spell it ipProtocol or use the number 6 for tcp.
+    const proto = String(e['IPProtocol'] ?? e['ipProtocol'] ?? '').toLowerCase();
+    if (proto !== 'tcp' && proto !== 'all' && proto !== '6') return false;
+    const ports = asList(e['ports']);
+    if (proto === 'all' || ports.length === 0) return true;
+    return ports.some((p) => {
+      const [lo, hi] = String(p)
+        .split('-')
+        .map((x) => Number.parseInt(x, 10));
+      if (lo === undefined || Number.isNaN(lo)) return false;
+      return port >= lo && port <= (hi === undefined || Number.isNaN(hi) ? lo : hi);
+    });
+  });
+}
+
+/** GCE metadata booleans are strings compared case-insensitively (TRUE, true, 1, y, yes). */
+export function metadataTrue(value: unknown): boolean {
+  return ['true', '1', 'y', 'yes', 'on'].includes(
+    String(value ?? '')
+      .trim()
+      .toLowerCase(),
+  );
+}
+
+export function metadataValue(metadata: unknown, key: string): string | null {
+  if (!metadata || typeof metadata !== 'object') return null;
+  const item = asList((metadata as Record<string, unknown>)['items']).find(
+    (i) => i && typeof i === 'object' && (i as Record<string, unknown>)['key'] === key,
+  ) as Record<string, unknown> | undefined;
+  return item ? String(item['value'] ?? '') : null;
+}
+
+/**
+ * The one CEL environment every policy is compiled in. Helpers are registered for the GCP semantics that
+ * plain CEL gets wrong (port ranges, ::/0, case-insensitive metadata), so that policies stay short.
+ */
+export function createPolicyEnvironment(): Environment {
+  return new Environment({
+    unlistedVariablesAreDyn: true,
+    enableOptionalTypes: true,
+    homogeneousAggregateLiterals: false,
+  })
+    .registerFunction('internetSource(dyn): bool', (ranges: unknown) =>
+      asList(ranges).some((r) => INTERNET_RANGES.has(String(r).trim())),
+    )
+    .registerFunction('allowsTcpPort(dyn, int): bool', (allowed: unknown, port: bigint) =>
+      allowsTcpPort(allowed, Number(port)),
+    )
+    .registerFunction('metadataTrue(dyn, string): bool', (metadata: unknown, key: string) =>
+      metadataTrue(metadataValue(metadata, key)),
+    )
+    .registerFunction('lower(string): string', (s: string) => s.toLowerCase());
+}

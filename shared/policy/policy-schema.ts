@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { CategorySchema, LayerSchema, RiskSchema, SeveritySchema } from '../model/policy.js';
+
+const AssetTypeSchema = z
+  .string()
+  .regex(/^[a-z0-9.-]+\.googleapis\.com\/[A-Za-z0-9]+$/, 'not a CAI asset type');
+
+/** A policy file as written in policies/ (design §3). */
+export const PolicyFileSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'id must be kebab-case'),
+    title: z.string().min(5),
+    description: z.string().optional(),
+    layer: LayerSchema,
+    category: CategorySchema,
+    severity: SeveritySchema,
+    assetTypes: z.array(AssetTypeSchema).min(1),
+    /** CEL over `resource`, `iamPolicy`, `asset`; true means the asset violates the policy. */
+    condition: z.string().min(1),
+    /** Dotted paths (from the evaluation context) reported as the finding's evidence. */
+    evidence: z.array(z.string()).default([]),
+    remediation: z.union([
+      z.object({ action: z.string().min(3), risk: RiskSchema }).strict(),
+      z.object({ recommendation: z.string().min(10) }).strict(),
+    ]),
+    references: z.record(z.string(), z.array(z.string())).default({}),
+    /** public-exposure: the violation opens the resource to the internet (automation.yaml's auto_fix_public_resources). */
+    tags: z.array(z.enum(['public-exposure'])).default([]),
+  })
+  .strict();
+export type PolicyFile = z.infer<typeof PolicyFileSchema>;
+
+/** Table tests beside a policy: `<id>.test.yaml`, asset in (CAI camelCase), verdict out. */
+export const PolicyTestFileSchema = z
+  .object({
+    policy: z.string(),
+    cases: z
+      .array(
+        z
+          .object({
+            name: z.string(),
+            asset: z.record(z.string(), z.unknown()),
+            violated: z.boolean(),
+          })
+          .strict(),
+      )
+      .min(2),
+  })
+  .strict();
+export type PolicyTestFile = z.infer<typeof PolicyTestFileSchema>;
