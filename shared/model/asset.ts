@@ -88,9 +88,20 @@ export function projectOf(asset: Pick<Asset, 'ancestors' | 'name' | 'assetType'>
   return asset.ancestors.find((a) => a.startsWith('projects/'));
 }
 
-/** Labels of the resource, if the resource type carries them (most do, under data.labels). */
+/**
+ * Labels of the resource. Most types keep them in data.labels; Cloud SQL in settings.userLabels and GKE
+ * clusters in resourceLabels.
+ */
 export function labelsOf(asset: Asset): Record<string, string> {
-  const labels = asset.resource?.data['labels'];
-  if (labels && typeof labels === 'object' && !Array.isArray(labels)) return labels as Record<string, string>;
+  const data = asset.resource?.data ?? {};
+  const settings = data['settings'];
+  const candidates = [
+    data['labels'],
+    data['resourceLabels'],
+    settings && typeof settings === 'object' ? (settings as Record<string, unknown>)['userLabels'] : undefined,
+  ];
+  for (const labels of candidates) {
+    if (labels && typeof labels === 'object' && !Array.isArray(labels)) return labels as Record<string, string>;
+  }
   return {};
 }
