@@ -44,13 +44,22 @@ export const AssetSchema = z.object({
   /** Full CAI name, e.g. //storage.googleapis.com/my-bucket */
   name: z.string().min(3),
   /** e.g. storage.googleapis.com/Bucket */
-  assetType: z.string().regex(/^[a-z0-9.-]+\.googleapis\.com\/[A-Za-z0-9]+$/, 'not a CAI asset type'),
+  // Kubernetes objects of GKE clusters are CAI assets too (k8s.io/Pod, rbac.authorization.k8s.io/Role).
+  assetType: z
+    .string()
+    .regex(
+      /^[a-z0-9.-]+\.(googleapis\.com|k8s\.io)\/[A-Za-z0-9]+$|^k8s\.io\/[A-Za-z0-9]+$/,
+      'not a CAI asset type',
+    ),
   /** Nearest first: ["projects/123", "folders/456", "organizations/789"]; may be empty in old exports. */
   ancestors: z.array(z.string()).default([]),
   resource: AssetResourceSchema.optional(),
   iamPolicy: IamPolicySchema.optional(),
   orgPolicy: z.array(z.record(z.string(), z.unknown())).optional(),
+  // An ACCESS_POLICY feed carries exactly one of these three.
   accessPolicy: z.record(z.string(), z.unknown()).optional(),
+  accessLevel: z.record(z.string(), z.unknown()).optional(),
+  servicePerimeter: z.record(z.string(), z.unknown()).optional(),
   /** When the latest part was last changed (RFC 3339). */
   updateTime: z.string().optional(),
 });
@@ -98,10 +107,13 @@ export function labelsOf(asset: Asset): Record<string, string> {
   const candidates = [
     data['labels'],
     data['resourceLabels'],
-    settings && typeof settings === 'object' ? (settings as Record<string, unknown>)['userLabels'] : undefined,
+    settings && typeof settings === 'object'
+      ? (settings as Record<string, unknown>)['userLabels']
+      : undefined,
   ];
   for (const labels of candidates) {
-    if (labels && typeof labels === 'object' && !Array.isArray(labels)) return labels as Record<string, string>;
+    if (labels && typeof labels === 'object' && !Array.isArray(labels))
+      return labels as Record<string, string>;
   }
   return {};
 }

@@ -23,6 +23,7 @@ export function isValidTime(ts: string): boolean {
   }
 }
 
+/** Of comparableTime() outputs only: those compare as strings. */
 export function maxTime(...times: Array<string | undefined | null>): string | null {
   let best: string | null = null;
   for (const t of times) if (t && (best === null || t > best)) best = t;
