@@ -21,4 +21,5 @@ export default {
   ],
   testTimeout: 60000,
   watchman: false,
+  reporters: ['default', '<rootDir>/test/support/summary-line-reporter.js'],
 };
