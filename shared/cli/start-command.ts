@@ -16,6 +16,7 @@ interface StartOptions {
   json?: boolean;
   stateDir: string;
   port: string;
+  twinPort: string;
   assets?: string[];
   reset?: boolean;
   dryRun?: boolean;

@@ -17,11 +17,12 @@ let cached: Promise<Deps> | undefined;
  * official clients at the emulators and the GCP twin. Built once per instance, on first use.
  */
 export function depsFromEnvironment(): Promise<Deps> {
-  cached ??= build(process.env);
+  cached ??= buildFromEnvironment(process.env);
   return cached;
 }
 
-async function build(env: NodeJS.ProcessEnv): Promise<Deps> {
+/** Uncached, for tests that run the distributed topology with their own emulators and twin. */
+export async function buildFromEnvironment(env: NodeJS.ProcessEnv): Promise<Deps> {
   const projectId = env['GOOGLE_CLOUD_PROJECT'] ?? env['GCLOUD_PROJECT'];
   const prefix = env['WARDEN_PREFIX'] ?? 'warden-';
   const logger = createJsonLogger({ component: env['K_SERVICE'] ?? env['FUNCTION_TARGET'] ?? 'warden' });
