@@ -34,7 +34,8 @@ export async function handleSweep(
 ): Promise<HandlerResult & { report?: SweepReport }> {
   const parsed = parseJsonMessage(msg, SweepEventSchema);
   if (!parsed.ok) return rejectMessage(deps, 'sweeps', msg, parsed.reason);
-  const { sweepId, scope } = parsed.value;
+  const { scope } = parsed.value;
+  const sweepId = parsed.value.sweepId ?? `pubsub-${msg.messageId}`;
   const previous = await deps.repo.store.get(SWEEPS, sweepId);
   if (previous?.['finishedAt']) return { status: 'ignored', reason: `sweep ${sweepId} already ran` };
 

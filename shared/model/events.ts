@@ -27,7 +27,8 @@ export type OutcomeEvent = z.infer<typeof OutcomeEventSchema>;
 
 export const SweepEventSchema = z.object({
   kind: z.literal('sweep'),
-  sweepId: z.string(),
+  /** Absent from Cloud Scheduler's fixed payload: then the Pub/Sub message id names the run (new per publish, same on redelivery). */
+  sweepId: z.string().min(1).optional(),
   /** organizations/N, folders/N or projects/X to list assets under. */
   scope: z.string(),
   category: z.enum(['all', 'compliance', 'cost', 'security']).default('all'),

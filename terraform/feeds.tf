@@ -1,0 +1,38 @@
+# Cloud Asset Inventory feeds: every change of a watched asset type anywhere in the organization, as a
+# TemporalAsset JSON message on the asset-changes topic (detect consumes it). One feed per content type:
+# detect merges the RESOURCE and IAM_POLICY parts into one stored asset.
+locals {
+  feed_content_types = {
+    "resources"    = "RESOURCE"
+    "iam-policies" = "IAM_POLICY"
+  }
+}
+
+resource "google_cloud_asset_organization_feed" "changes" {
+  for_each = local.feed_content_types
+
+  billing_project = var.project_id
+  org_id          = var.org_id
+  feed_id         = "${var.prefix}${each.key}"
+  content_type    = each.value
+  asset_types     = var.watched_asset_types
+
+  feed_output_config {
+    pubsub_destination {
+      topic = google_pubsub_topic.bus["asset-changes"].id
+    }
+  }
+
+  # The feed's first message (the welcome message) needs the publisher grant in place.
+  depends_on = [google_pubsub_topic_iam_member.asset_feed_publisher]
+}
+
+# The Cloud Asset service agent of the billing project publishes the feed messages.
+resource "google_pubsub_topic_iam_member" "asset_feed_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.bus["asset-changes"].name
+  role    = "roles/pubsub.publisher"
+  member  = local.asset_service_agent
+
+  depends_on = [google_project_service.enabled]
+}

@@ -1,0 +1,98 @@
+# The store: Firestore in Native mode. Every collection name carries var.prefix
+# (shared/adapters/document-store-firestore.ts), so several deployments can share the database.
+locals {
+  # Every collection the code uses and what it asks of it (test/deploy checks the keys against the
+  # collection constants of shared/engine/*.ts and functions/detect/handle-sweep.ts).
+  #
+  # Firestore serves single-field filters, single-field orderings and equality-only filter combinations
+  # (by merging single-field indexes) without composite indexes; only the queries below marked "composite"
+  # need one. The emulator needs none at all, so this list, not the tests, is what keeps production working.
+  firestore_collections = {
+    "findings"     = "composite: resourceName == AND status == (Repository.resolveFindingsOf, in a transaction); single-field: status ==, severity ==, layer == counts (summary), status == list (sweep, status page)"
+    "actions"      = "composite: state == ordered by updatedAt desc (declared ahead for the dashboard's filtered list); single-field: state in [...] (sweep), state == counts, updatedAt desc list (status page)"
+    "assets"       = "by id only"
+    "audit"        = "ordered by seq (Repository.readAuditRecords): the automatic single-field index serves it; Firestore refuses a one-field composite index"
+    "meta"         = "by id only (the audit chain head)"
+    "outcomes"     = "single-field: state == counts"
+    "dead-letters" = "by id, listed whole"
+    "sweeps"       = "by id only (the sweep report, keyed by sweepId)"
+  }
+
+  # Large JSON-text and map fields no query filters or orders on: excluded from single-field indexing to
+  # save index writes. test/deploy checks none of them is a queried field.
+  unindexed_fields = [
+    "findings/evidence",
+    "actions/plan",
+    "actions/beforeState",
+    "actions/afterState",
+    "assets/parts",
+    "audit/before",
+    "audit/after",
+    "dead-letters/data",
+  ]
+}
+
+resource "google_firestore_database" "default" {
+  project     = var.project_id
+  name        = "(default)"
+  location_id = coalesce(var.firestore_location, var.region)
+  type        = "FIRESTORE_NATIVE"
+
+  # Server-SDK transactions with locks: every Warden transaction reads and writes the audit head.
+  concurrency_mode                  = "PESSIMISTIC"
+  app_engine_integration_mode       = "DISABLED"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  # `terraform destroy` leaves the database (and the audit chain) in place.
+  deletion_policy = "ABANDON"
+
+  depends_on = [google_project_service.enabled]
+}
+
+# Repository.resolveFindingsOf: where resourceName == X and status == 'open'.
+resource "google_firestore_index" "findings_resource_status" {
+  project     = var.project_id
+  database    = google_firestore_database.default.name
+  collection  = "${var.prefix}findings"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "resourceName"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+}
+
+# Actions in one state, newest first (the dashboard's pending approvals and history by state).
+resource "google_firestore_index" "actions_state_updated" {
+  project     = var.project_id
+  database    = google_firestore_database.default.name
+  collection  = "${var.prefix}actions"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+
+  fields {
+    field_path = "updatedAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_field" "unindexed" {
+  for_each = toset(local.unindexed_fields)
+
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "${var.prefix}${split("/", each.key)[0]}"
+  field      = split("/", each.key)[1]
+
+  # An empty index_config disables every single-field index of the field.
+  index_config {}
+}

@@ -1,0 +1,114 @@
+# Least privilege, per function (what each may do is summarised in README.md):
+#
+#   detect        Firestore; publish findings.                       (the feed message carries the asset)
+#   detect-sweep  Firestore; publish findings, actions; read Cloud Asset Inventory across the organization.
+#   assess-risk   Firestore; publish actions, approval-requests.
+#   execute       Firestore; publish outcomes; the custom role below, nothing else, on the organization
+#                 (or on var.execute_folders).
+#   report        Firestore; read the Slack bot token when one is configured.
+#
+# roles/datastore.user is project-wide: Firestore IAM cannot be narrowed to a collection.
+
+resource "google_project_iam_member" "datastore_user" {
+  for_each = local.functions
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${google_service_account.function[each.key].email}"
+}
+
+locals {
+  # One grant per (function, topic it publishes to).
+  publish_grants = merge([
+    for fn, f in local.functions : {
+      for topic in f.publishes : "${fn}/${topic}" => { function = fn, topic = topic }
+    }
+  ]...)
+}
+
+resource "google_pubsub_topic_iam_member" "publisher" {
+  for_each = local.publish_grants
+
+  project = var.project_id
+  topic   = google_pubsub_topic.bus[each.value.topic].name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${google_service_account.function[each.value.function].email}"
+}
+
+# The sweep lists every asset of the organization (listAssets, RESOURCE and IAM_POLICY).
+resource "google_organization_iam_member" "sweep_asset_viewer" {
+  org_id = var.org_id
+  role   = "roles/cloudasset.viewer"
+  member = "serviceAccount:${google_service_account.function["detect-sweep"].email}"
+}
+
+# Exactly the calls the remediations make (shared/actions, policies/*.yaml), kept in step with the list in
+# test/deploy/terraform.test.ts. compute.firewalls.patch checks compute.networks.updatePolicy on the rule's
+# network besides compute.firewalls.update; GlobalOperations.get and .wait both check
+# compute.globalOperations.get.
+resource "google_organization_iam_custom_role" "execute" {
+  org_id      = var.org_id
+  role_id     = "${replace(var.prefix, "-", "_")}execute"
+  title       = "Warden execute"
+  description = "Read, fix and restore Cloud Storage buckets and VPC firewall rules; nothing else."
+  stage       = "GA"
+
+  permissions = [
+    "storage.buckets.get",
+    "storage.buckets.update",
+    "storage.buckets.getIamPolicy",
+    "storage.buckets.setIamPolicy",
+    "compute.firewalls.get",
+    "compute.firewalls.update",
+    "compute.networks.updatePolicy",
+    "compute.globalOperations.get",
+  ]
+}
+
+resource "google_organization_iam_member" "execute" {
+  count = length(var.execute_folders) == 0 ? 1 : 0
+
+  org_id = var.org_id
+  role   = google_organization_iam_custom_role.execute.name
+  member = "serviceAccount:${google_service_account.function["execute"].email}"
+}
+
+resource "google_folder_iam_member" "execute" {
+  for_each = toset(var.execute_folders)
+
+  folder = each.key
+  role   = google_organization_iam_custom_role.execute.name
+  member = "serviceAccount:${google_service_account.function["execute"].email}"
+}
+
+# Secrets a function reads as environment variables (today: the report function's Slack bot token).
+locals {
+  secret_grants = merge([
+    for fn, f in local.functions : {
+      for key, secret in f.secrets : "${fn}/${key}" => { function = fn, secret = secret } if secret != null
+    }
+  ]...)
+}
+
+resource "google_secret_manager_secret_iam_member" "function_secrets" {
+  for_each = local.secret_grants
+
+  project   = var.project_id
+  secret_id = each.value.secret
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
+}
+
+# --- The build identity -------------------------------------------------------------------------------
+# Reads the uploaded source, writes the image to Artifact Registry, writes build logs.
+resource "google_project_iam_member" "build" {
+  for_each = toset([
+    "roles/logging.logWriter",
+    "roles/artifactregistry.writer",
+    "roles/storage.objectViewer",
+  ])
+
+  project = var.project_id
+  role    = each.key
+  member  = "serviceAccount:${google_service_account.build.email}"
+}

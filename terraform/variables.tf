@@ -1,0 +1,118 @@
+variable "project_id" {
+  description = "The project Warden runs in: its functions, topics, Firestore database and service accounts."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions, the Scheduler job and (unless firestore_location is set) Firestore."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "org_id" {
+  description = "Numeric id of the organization Warden watches and remediates (feeds, sweep scope, custom role)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.org_id))
+    error_message = "org_id is the numeric organization id, e.g. 123456789012 (not organizations/…)."
+  }
+}
+
+variable "prefix" {
+  description = "Prefix of every topic, subscription, Firestore collection, function, service account and feed id; the functions read the same value from WARDEN_PREFIX."
+  type        = string
+  default     = "warden-"
+
+  validation {
+    # Service account ids are at most 30 characters: prefix + "fn-detect-sweep" (15) must fit.
+    condition     = can(regex("^[a-z][a-z0-9-]{0,14}$", var.prefix))
+    error_message = "prefix must start with a lowercase letter, use only [a-z0-9-] and be at most 15 characters."
+  }
+}
+
+variable "source_bucket" {
+  description = "Bucket holding the functions' source zip (cloudbuild.yaml uploads it; substitution _SOURCE_BUCKET)."
+  type        = string
+}
+
+variable "source_object" {
+  description = "Object name of the source zip. A new name per build makes every function rebuild and redeploy."
+  type        = string
+}
+
+variable "firestore_location" {
+  description = "Firestore location (e.g. eur3, nam5, europe-west1). Defaults to var.region. Cannot change after creation."
+  type        = string
+  default     = null
+}
+
+variable "watched_asset_types" {
+  description = <<-EOT
+    Asset types the Cloud Asset feeds send to detect: every assetTypes entry of policies/ plus the resource
+    hierarchy the risk assessment reads (shared/engine/asset-scope.ts CONTEXT_ASSET_TYPES). detect
+    dead-letters a type no policy handles, so a wider list only costs; a narrower one misses changes until
+    the next sweep. test/deploy checks this default against the code and the policies.
+  EOT
+  type        = list(string)
+  default = [
+    "cloudresourcemanager.googleapis.com/Organization",
+    "cloudresourcemanager.googleapis.com/Folder",
+    "cloudresourcemanager.googleapis.com/Project",
+    "compute.googleapis.com/Firewall",
+    "storage.googleapis.com/Bucket",
+  ]
+}
+
+variable "sweep_schedule" {
+  description = "Cron schedule of the full sweep (the safety net for lost or late feed messages)."
+  type        = string
+  default     = "*/30 * * * *"
+}
+
+variable "sweep_time_zone" {
+  description = "Time zone the sweep schedule is read in."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "dry_run" {
+  description = "WARDEN_DRY_RUN: decide and plan everything, change nothing. On by default for a first deployment; it can only make policies/automation.yaml safer, never less safe."
+  type        = bool
+  default     = true
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the functions' JSON logs."
+  type        = string
+  default     = "info"
+}
+
+variable "policies_dir" {
+  description = "WARDEN_POLICIES_DIR inside the deployed source. null: the policies/ folder shipped in the zip (found next to package.json)."
+  type        = string
+  default     = null
+}
+
+variable "execute_folders" {
+  description = "Folders (folders/NNN) the execute function may change. Empty: the whole organization. The sweep still lists the whole organization."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for f in var.execute_folders : can(regex("^folders/[0-9]+$", f))])
+    error_message = "execute_folders entries look like folders/123456789."
+  }
+}
+
+variable "slack_bot_token_secret_id" {
+  description = "Optional Secret Manager secret id (in project_id) holding the Slack bot token; exposed to the report function as SLACK_BOT_TOKEN for digests."
+  type        = string
+  default     = null
+}
+
+variable "slack_signing_secret_secret_id" {
+  description = "Optional Secret Manager secret id of the Slack signing secret. Reserved for the Slack interactivity endpoint, which is not deployed yet: nothing is granted access to it today."
+  type        = string
+  default     = null
+}
