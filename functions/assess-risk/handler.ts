@@ -46,7 +46,18 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
   if (!stored) return { status: 'ignored', reason: 'resource no longer exists' };
 
   const production = await findProduction(deps, stored.asset);
-  const decision = decide({ finding, policy: policy.def, action, automation: deps.automation, production });
+  const previousFailures = await deps.repo.countActions([
+    ['findingId', '==', finding.id],
+    ['state', 'in', ['failed', 'rolled_back']],
+  ]);
+  const decision = decide({
+    finding,
+    policy: policy.def,
+    action,
+    automation: deps.automation,
+    production,
+    previousFailures,
+  });
   const now = deps.clock.now().toISOString();
   const candidate: Action = {
     id: actionIdFor(finding.id, action.id, finding.assetVersion),

@@ -12,6 +12,8 @@ export interface RiskInputs {
   automation: AutomationConfig;
   /** Where production was recognised (e.g. "label env=prod on projects/123"), or null. */
   production: string | null;
+  /** Earlier actions on the same finding that failed or were rolled back. */
+  previousFailures?: number;
 }
 
 function raise(r: Risk): Risk {
@@ -71,6 +73,15 @@ export function decide(input: RiskInputs): Decision {
     kind = 'approve';
     factors.push({
       factor: 'irreversible actions are never auto-executed above low risk',
+      effect: 'approve',
+    });
+  }
+  // A fix that already failed or did not hold on this resource is not retried blindly: that is how
+  // automation cascades (fix, roll back, re-detect, fix again…). A human looks first.
+  if (kind === 'auto' && (input.previousFailures ?? 0) > 0) {
+    kind = 'approve';
+    factors.push({
+      factor: `${input.previousFailures} earlier automatic fix(es) of this finding failed or were rolled back`,
       effect: 'approve',
     });
   }

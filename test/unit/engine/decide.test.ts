@@ -146,3 +146,18 @@ describe('productionMarker', () => {
     ).toBeNull();
   });
 });
+
+describe('decide after earlier failures', () => {
+  it('asks a human instead of fixing automatically again', () => {
+    const d = decide({
+      finding: finding('compliance'),
+      policy: policy(),
+      action: action('low'),
+      automation: automation(),
+      production: null,
+      previousFailures: 1,
+    });
+    expect(d.kind).toBe('approve');
+    expect(d.factors.at(-1)?.factor).toMatch(/earlier automatic fix/);
+  });
+});

@@ -1,0 +1,202 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { RemediationAction } from '../../shared/actions/types.js';
+import type { Action } from '../../shared/model/action.js';
+import type { Asset } from '../../shared/model/asset.js';
+import { MemoryLogger } from '../../shared/ports/logger.js';
+import { startEmbedded, type Embedded } from '../../shared/roots/embedded.js';
+import type { FaultRule } from '../../shared/twin/faults.js';
+
+const ORG = 'organizations/1';
+const ANCESTORS = ['projects/42', 'folders/7', ORG];
+const BUCKET = '//storage.googleapis.com/dev-public';
+const FIREWALL = '//compute.googleapis.com/projects/dev-proj/global/firewalls/allow-ssh';
+
+function inventory(): Asset[] {
+  return [
+    {
+      name: '//cloudresourcemanager.googleapis.com/projects/42',
+      assetType: 'cloudresourcemanager.googleapis.com/Project',
+      ancestors: ANCESTORS,
+      resource: {
+        data: {
+          projectNumber: '42',
+          projectId: 'dev-proj',
+          lifecycleState: 'ACTIVE',
+          labels: { env: 'dev' },
+        },
+      },
+      updateTime: '2026-11-01T00:00:00Z',
+    },
+    {
+      name: BUCKET,
+      assetType: 'storage.googleapis.com/Bucket',
+      ancestors: ANCESTORS,
+      resource: {
+        data: {
+          kind: 'storage#bucket',
+          id: 'dev-public',
+          name: 'dev-public',
+          metageneration: '2',
+          iamConfiguration: {
+            uniformBucketLevelAccess: { enabled: true },
+            bucketPolicyOnly: { enabled: true },
+            publicAccessPrevention: 'inherited',
+          },
+        },
+      },
+      iamPolicy: {
+        version: 1,
+        etag: 'CAE=',
+        bindings: [{ role: 'roles/storage.objectViewer', members: ['allUsers'] }],
+      },
+      updateTime: '2026-11-01T00:00:00Z',
+    },
+    {
+      name: FIREWALL,
+      assetType: 'compute.googleapis.com/Firewall',
+      ancestors: ANCESTORS,
+      resource: {
+        data: {
+          kind: 'compute#firewall',
+          id: '123',
+          name: 'allow-ssh',
+          network: 'https://www.googleapis.com/compute/v1/projects/dev-proj/global/networks/default',
+          direction: 'INGRESS',
+          priority: 1000,
+          disabled: false,
+          sourceRanges: ['0.0.0.0/0'],
+          allowed: [{ IPProtocol: 'tcp', ports: ['22'] }],
+          selfLink: 'https://www.googleapis.com/compute/v1/projects/dev-proj/global/firewalls/allow-ssh',
+        },
+      },
+      updateTime: '2026-11-01T00:00:00Z',
+    },
+  ];
+}
+
+const open: Array<{ engine: Embedded; dir: string }> = [];
+async function start(faults: FaultRule[] = []): Promise<Embedded> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'warden-faults-'));
+  const engine = await startEmbedded({
+    stateDir: dir,
+    assets: inventory(),
+    scope: ORG,
+    logger: new MemoryLogger(),
+  });
+  engine.twin.setFaults(faults);
+  open.push({ engine, dir });
+  return engine;
+}
+
+afterEach(async () => {
+  for (const { engine, dir } of open.splice(0)) {
+    await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+async function actionOn(engine: Embedded, resource: string): Promise<Action> {
+  const [a] = await engine.deps.repo.listActions({ where: [['resourceName', '==', resource]] });
+  if (!a) throw new Error(`no action on ${resource}`);
+  return a;
+}
+
+function swapAction(
+  engine: Embedded,
+  id: string,
+  wrap: (real: RemediationAction) => RemediationAction,
+): void {
+  const actions = engine.deps.actions as Map<string, RemediationAction>;
+  actions.set(id, wrap(actions.get(id)!));
+}
+
+describe('execute under faults', () => {
+  it('a transient 503 on the firewall patch is retried by redelivery and ends verified, applied once', async () => {
+    const engine = await start([
+      { match: { method: 'PATCH', pathPattern: '/global/firewalls/' }, errorStatus: 503, times: 1 },
+    ]);
+    await engine.sweep();
+    const a = await actionOn(engine, FIREWALL);
+    expect(a.state).toBe('verified');
+    expect(a.attempts).toBe(2);
+    const patches = engine.twin.requests.filter(
+      (r) => r.method === 'PATCH' && r.path.includes('/global/firewalls/'),
+    );
+    expect(patches).toHaveLength(2); // the first answered 503 and changed nothing
+    expect(engine.twin.getAsset(FIREWALL)?.resource?.data['sourceRanges']).toEqual(['35.235.240.0/20']);
+  });
+
+  it('an operation that ends in error fails the action for good', async () => {
+    const engine = await start([
+      { match: { method: 'PATCH', pathPattern: '/global/firewalls/' }, failOperation: true },
+    ]);
+    await engine.sweep();
+    const a = await actionOn(engine, FIREWALL);
+    expect(a.state).toBe('failed');
+    expect(a.error).toMatchObject({ retryable: false });
+    expect(engine.twin.getAsset(FIREWALL)?.resource?.data['sourceRanges']).toEqual(['0.0.0.0/0']);
+    const finding = (await engine.deps.repo.listFindings({ where: [['resourceName', '==', FIREWALL]] }))[0];
+    expect(finding?.status).toBe('open');
+  });
+
+  it('a concurrent human change between read and write is never overwritten', async () => {
+    const engine = await start([
+      { match: { method: 'PATCH', pathPattern: '/storage/v1/b/dev-public' }, concurrentModification: true },
+    ]);
+    await engine.sweep();
+    const a = await actionOn(engine, BUCKET);
+    expect(a.state).toBe('failed');
+    expect(a.error?.message).toMatch(/not applied/);
+    const iam = engine.twin.getAsset(BUCKET)?.resource?.data['iamConfiguration'] as Record<string, unknown>;
+    expect(iam['publicAccessPrevention']).not.toBe('enforced');
+  });
+
+  it('a fix that does not hold on re-read is rolled back to the exact before-state', async () => {
+    const engine = await start();
+    const before = structuredClone(engine.twin.getAsset(BUCKET)?.resource?.data['iamConfiguration']);
+    // The re-read still shows the bucket public, as if something undid the fix at once.
+    swapAction(engine, 'storage.bucket.enforce-public-access-prevention', (real) => ({
+      ...real,
+      readLive: async (asset, ctx) => {
+        const live = await real.readLive(asset, ctx);
+        const data = structuredClone(live!.resource!.data);
+        (data['iamConfiguration'] as Record<string, unknown>)['publicAccessPrevention'] = 'inherited';
+        return { ...live!, resource: { ...live!.resource, data } };
+      },
+    }));
+    await engine.sweep();
+    const states = (await engine.deps.repo.listActions({ where: [['resourceName', '==', BUCKET]] }))
+      .map((x) => x.state)
+      .sort();
+    // The rollback reopened the finding; the next attempt waits for a human instead of looping.
+    expect(states).toEqual(['awaiting_approval', 'rolled_back']);
+    expect(engine.twin.getAsset(BUCKET)?.resource?.data['iamConfiguration']).toEqual(before);
+  });
+
+  it('rollback refuses, and says so, when someone changed the resource after the fix', async () => {
+    const engine = await start();
+    swapAction(engine, 'storage.bucket.enforce-public-access-prevention', (real) => ({
+      ...real,
+      readLive: async (asset, ctx) => {
+        // A human changes the bucket right after our fix; the re-read then fails the policy.
+        const storage = await ctx.cloud.storage();
+        await storage
+          .bucket('dev-public')
+          .setMetadata({ iamConfiguration: { publicAccessPrevention: 'inherited' } });
+        return real.readLive(asset, ctx);
+      },
+    }));
+    await engine.sweep();
+    const actions = await engine.deps.repo.listActions({ where: [['resourceName', '==', BUCKET]] });
+    const failed = actions.filter((x) => x.state === 'failed');
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    for (const f of failed) expect(f.error?.message).toMatch(/rollback refused/);
+    // Each human change reopens the finding; once a fix has failed, the next one waits for a human: no loop.
+    expect(actions.length).toBeLessThanOrEqual(3);
+    expect(actions.filter((x) => x.state === 'awaiting_approval')).toHaveLength(1);
+    expect(actions.every((x) => x.state === 'failed' || x.state === 'awaiting_approval')).toBe(true);
+  });
+});
