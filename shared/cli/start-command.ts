@@ -33,6 +33,7 @@ export function registerStartCommand(program: Command): void {
     .option('--json', 'print the summary as one JSON object')
     .option('--state-dir <dir>', 'where state (SQLite) and logs are kept', '.warden')
     .option('--port <port>', 'status page and JSON API port on 127.0.0.1', '8080')
+    .option('--twin-port <port>', 'GCP twin port on 127.0.0.1 (0: any free port)', '8081')
     .option(
       '--assets <paths...>',
       'a Cloud Asset Inventory export to rehearse against instead of the example landing zone',
@@ -71,6 +72,7 @@ async function runStart(opts: StartOptions): Promise<number> {
     assets: inventory.assets,
     scope,
     logger,
+    twinPort: Number.parseInt(opts.twinPort, 10),
     ...(opts.dryRun ? { dryRun: true } : {}),
   });
   let before: Compliance | null = null;
