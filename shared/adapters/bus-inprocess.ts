@@ -1,4 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
+import { seededRng } from '../util/seeded-random.js';
 import type { Topic } from '../model/topics.js';
 import { isRetryable } from '../model/errors.js';
 import { encodeData, type BusMessage, type EventBus, type Subscriber } from '../ports/bus.js';
@@ -35,18 +36,6 @@ interface Delivery {
   attempt: number;
 }
 
-/** mulberry32: a tiny seeded generator, so a shuffled run can be replayed from its seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The embedded mode's bus, with Pub/Sub's contract: delivery is asynchronous (never inside publish), at
  * least once, each subscriber gets every message published after it subscribed, a throw redelivers, and
@@ -61,7 +50,7 @@ export function createInProcessBus(opts: InProcessBusOptions): EventBus {
   const maxConcurrent = opts.maxConcurrent ?? 64;
   const copies = opts.duplicate ?? 1;
   if (!Number.isInteger(copies) || copies < 1) throw new Error('duplicate must be a positive integer');
-  const random = opts.shuffle ? seededRandom(opts.shuffle.seed) : undefined;
+  const random = opts.shuffle ? seededRng(opts.shuffle.seed) : undefined;
 
   const subscribers = new Map<Topic, Subscriber[]>();
   let queue: Delivery[] = [];

@@ -29,17 +29,7 @@ export interface FaultEffects {
   concurrentModification: boolean;
 }
 
-/** mulberry32: a small seeded generator, so fault draws are the same on every run. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRng } from '../util/seeded-random.js';
 
 export function ruleMatches(rule: FaultRule, method: string, path: string): boolean {
   if (rule.times !== undefined && rule.times <= 0) return false;
