@@ -43,7 +43,16 @@ export async function handleSweep(
   const assetTypes = trackedAssetTypes(deps.policies);
   const seen = new Set<string>();
   for (const contentType of CONTENT_TYPES) {
-    for await (const { asset, readTime } of listAssets(deps.cloud, { scope, contentType, assetTypes })) {
+    for await (const listed of listAssets(deps.cloud, { scope, contentType, assetTypes })) {
+      if (listed.asset === null) {
+        deps.logger.warn('listed asset not understood', {
+          name: listed.name,
+          reason: listed.reason,
+          contentType,
+        });
+        continue;
+      }
+      const { asset, readTime } = listed;
       seen.add(asset.name);
       await deps.repo.applyAssetChange(
         { kind: 'upsert', asset, contentType, changeTime: asset.updateTime ?? readTime },

@@ -1,6 +1,7 @@
 import type { Asset, ContentType } from '../model/asset.js';
 import { WardenError } from '../model/errors.js';
-import { assetFromProto, timestampToRfc3339 } from './asset-proto.js';
+import { parseExportRecord } from '../contracts/cai.js';
+import { timestampToJson } from '../contracts/protobuf-shapes.js';
 import type { CloudClients } from './clients.js';
 import { toWardenError } from './errors.js';
 
@@ -14,11 +15,14 @@ export interface ListAssetsRequest {
   pageSize?: number;
 }
 
-export interface ListedAsset {
-  asset: Asset;
-  /** The snapshot time of the page the asset came from (CAI lists as of readTime). */
-  readTime: string;
-}
+export type ListedAsset =
+  | {
+      asset: Asset;
+      /** The snapshot time of the page the asset came from (CAI lists as of readTime). */
+      readTime: string;
+    }
+  /** One asset the contract rejects: reported, and the listing goes on. */
+  | { asset: null; name: string; reason: string };
 
 /**
  * Every asset under the scope (assets.list), page by page so memory stays flat on large organizations.
@@ -43,15 +47,21 @@ export async function* listAssets(cloud: CloudClients, req: ListAssetsRequest): 
       throw toWardenError(err, `listing ${req.contentType} assets under ${req.scope}`);
     }
     const [assets, , raw] = page;
-    const readTime = timestampToRfc3339(raw?.readTime);
-    if (readTime === undefined) {
+    const readTime = timestampToJson(raw?.readTime);
+    if (typeof readTime !== 'string') {
       // CAI always stamps a listing; without it nothing orders these states against feed messages.
       throw new WardenError(`assets.list under ${req.scope} returned no readTime`, {
         retryable: false,
         code: 'invalid_response',
       });
     }
-    for (const a of assets) yield { asset: assetFromProto(a), readTime };
+    for (const a of assets) {
+      // The client hands back protobuf message objects; the CAI contract reads those as it reads exports.
+      const parsed = parseExportRecord(a);
+      yield parsed.ok
+        ? { asset: parsed.asset, readTime }
+        : { asset: null, name: String(a.name ?? '?'), reason: parsed.reason };
+    }
     pageToken = raw?.nextPageToken || undefined;
   } while (pageToken);
 }

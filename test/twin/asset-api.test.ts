@@ -79,8 +79,8 @@ describe('twin: Cloud Asset Inventory assets.list through @google-cloud/asset', 
   it('filters by ancestry (a project by id or number, a folder) and by asset type patterns', async () => {
     const names = async (scope: string, assetTypes: string[]) => {
       const out: string[] = [];
-      for await (const { asset } of listAssets(h.cloud, { scope, contentType: 'RESOURCE', assetTypes }))
-        out.push(asset.name);
+      for await (const listed of listAssets(h.cloud, { scope, contentType: 'RESOURCE', assetTypes }))
+        out.push(listed.asset ? listed.asset.name : `unparsed:${listed.name}`);
       return out;
     };
     const inProject = await names(`projects/${PROJECT_ID}`, ['compute.googleapis.com.*']);
@@ -95,13 +95,14 @@ describe('twin: Cloud Asset Inventory assets.list through @google-cloud/asset', 
 
   it('turns the proto-decoded assets back into the Asset model, equal to what CAI holds', async () => {
     const resources: Asset[] = [];
-    for await (const { asset, readTime } of listAssets(h.cloud, {
+    for await (const listed of listAssets(h.cloud, {
       scope: 'organizations/999999999999',
       contentType: 'RESOURCE',
       pageSize: 2,
     })) {
-      expect(readTime).toBe('2026-03-01T09:00:00Z');
-      resources.push(asset);
+      if (listed.asset === null) throw new Error(`not parsed: ${listed.name}: ${listed.reason}`);
+      expect(listed.readTime).toBe('2026-03-01T09:00:00Z');
+      resources.push(listed.asset);
     }
     const bucket = resources.find((a) => a.name === '//storage.googleapis.com/bucket-a');
     const original = h.twin.getAsset('//storage.googleapis.com/bucket-a');
@@ -110,11 +111,12 @@ describe('twin: Cloud Asset Inventory assets.list through @google-cloud/asset', 
     expect(bucket?.iamPolicy).toBeUndefined();
 
     const policies: Asset[] = [];
-    for await (const { asset } of listAssets(h.cloud, {
+    for await (const listed of listAssets(h.cloud, {
       scope: 'organizations/999999999999',
       contentType: 'IAM_POLICY',
     })) {
-      policies.push(asset);
+      if (listed.asset === null) throw new Error(`not parsed: ${listed.name}: ${listed.reason}`);
+      policies.push(listed.asset);
     }
     const project = policies.find((a) => a.assetType === 'cloudresourcemanager.googleapis.com/Project');
     expect(project?.resource).toBeUndefined();
