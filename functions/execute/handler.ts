@@ -1,5 +1,6 @@
 import type { ActionContext, RemediationAction } from '../../shared/actions/types.js';
 import type { Deps, HandlerResult } from '../../shared/engine/deps.js';
+import { evaluationInput } from '../../shared/engine/evaluate-asset.js';
 import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
 import type { Action, ActionState } from '../../shared/model/action.js';
 import type { Asset } from '../../shared/model/asset.js';
@@ -79,7 +80,10 @@ export async function handleAction(msg: BusMessage, deps: Deps): Promise<Handler
     }
 
     const live = await remediation.readLive(asset, ctx);
-    const verdict = live ? policy.evaluate(live) : null;
+    const verdict = live
+      ? (deps.policies.evaluate(live, await evaluationInput(deps, live)).find((r) => r.policy === policy)
+          ?.verdict ?? null)
+      : null;
     if (verdict?.kind === 'pass') {
       const r = await step(
         deps,

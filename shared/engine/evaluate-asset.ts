@@ -1,6 +1,7 @@
 import type { Asset } from '../model/asset.js';
 import type { Finding } from '../model/finding.js';
 import type { FindingEvent } from '../model/events.js';
+import type { EvaluationInput } from '../policy/policy-set.js';
 import type { Deps } from './deps.js';
 import type { FindingChange } from './repository.js';
 
@@ -15,13 +16,13 @@ export interface EvaluationCounts {
  * findings on the findings topic. Shared by the feed path and the sweep.
  */
 export async function evaluateAsset(
-  deps: Pick<Deps, 'policies' | 'repo' | 'bus' | 'logger'>,
+  deps: Pick<Deps, 'policies' | 'repo' | 'bus' | 'logger' | 'clock'>,
   asset: Asset,
   version: string,
   source: Finding['source'],
   actor: string,
 ): Promise<{ counts: EvaluationCounts; changes: FindingChange[] }> {
-  const results = deps.policies.evaluate(asset);
+  const results = deps.policies.evaluate(asset, await evaluationInput(deps, asset));
   const counts: EvaluationCounts = { evaluations: results.length, violations: 0, errors: 0 };
   for (const r of results) {
     if (r.verdict.kind === 'violation') counts.violations += 1;
@@ -39,9 +40,27 @@ export async function evaluateAsset(
   return { counts, changes };
 }
 
+/**
+ * What the engine knows beyond the asset: its ancestors from the store (for inherited settings such as
+ * audit configs) and the time. VPC Service Controls perimeters are not tracked by the engine yet, so
+ * perimeter rules see them as unknown and stay silent rather than guess.
+ */
+export async function evaluationInput(
+  deps: Pick<Deps, 'repo' | 'clock'>,
+  asset: Asset,
+): Promise<EvaluationInput> {
+  const ancestry: Asset[] = [];
+  for (const a of asset.ancestors) {
+    if (`//cloudresourcemanager.googleapis.com/${a}` === asset.name) continue;
+    const stored = await deps.repo.getAsset(`//cloudresourcemanager.googleapis.com/${a}`);
+    if (stored) ancestry.push(stored.asset);
+  }
+  return { ancestry, now: deps.clock.now().toISOString() };
+}
+
 export async function announce(deps: Pick<Deps, 'bus'>, changes: FindingChange[]): Promise<void> {
   for (const c of changes) {
-    if (c.change === 'resolved') continue;
+    if (c.change === 'resolved' || c.change === 'suppressed') continue;
     const event: FindingEvent = {
       kind: 'finding',
       findingId: c.finding.id,

@@ -7,7 +7,7 @@ import { FindingSchema } from '../model/finding.js';
 import type { Clock } from '../ports/clock.js';
 import type { Doc, DocumentStore, Query } from '../ports/document-store.js';
 import { stableId } from '../ports/ids.js';
-import type { CompiledPolicy, Verdict } from '../policy/compiled-policy.js';
+import type { PolicyResult } from '../policy/policy-set.js';
 import {
   AUDIT,
   appendAudit,
@@ -31,7 +31,7 @@ export type AssetApply =
 
 export interface FindingChange {
   finding: Finding;
-  change: 'opened' | 'reopened' | 'resolved';
+  change: 'opened' | 'reopened' | 'resolved' | 'suppressed';
 }
 
 export type Transition = { ok: true; action: Action } | { ok: false; current: Action | null };
@@ -132,7 +132,7 @@ export class Repository {
   async recordVerdicts(input: {
     asset: Asset;
     version: string;
-    results: Array<{ policy: CompiledPolicy; verdict: Verdict }>;
+    results: PolicyResult[];
     source: Finding['source'];
     actor: string;
   }): Promise<FindingChange[]> {
@@ -154,7 +154,8 @@ export class Repository {
         if (prev && prev.assetVersion > input.version) return;
         const def = r.policy.def;
         if (r.verdict.kind === 'violation') {
-          const status: FindingStatus = 'open';
+          // Exempted findings are recorded as suppressed, with the reason: visible, never acted on.
+          const status: FindingStatus = r.exemption ? 'suppressed' : 'open';
           const finding: Finding = {
             id: findingId(def.id, input.asset.name),
             policyId: def.id,
@@ -173,12 +174,19 @@ export class Repository {
             firstSeen: prev?.firstSeen ?? now,
             lastSeen: now,
             resolvedAt: null,
-            suppressedReason: null,
+            suppressedReason: r.exemption
+              ? `${r.exemption.source}: ${r.exemption.reason}${r.exemption.owner ? ` (owner ${r.exemption.owner}, until ${r.exemption.expires})` : ''}`
+              : null,
             source: input.source,
           };
           tx.set(FINDINGS, finding.id, findingToDoc(finding));
-          if (!prev || prev.status !== 'open') {
-            const change = prev ? 'reopened' : 'opened';
+          if (!prev || prev.status !== status) {
+            const change =
+              status === 'suppressed'
+                ? 'suppressed'
+                : prev && prev.status !== 'suppressed'
+                  ? 'reopened'
+                  : 'opened';
             changes.push({ finding, change });
             audits.push({
               actor: input.actor,
@@ -188,7 +196,7 @@ export class Repository {
               reason: def.title,
             });
           }
-        } else if (prev && prev.status === 'open') {
+        } else if (prev && prev.status !== 'resolved') {
           const finding: Finding = {
             ...prev,
             status: 'resolved',

@@ -43,6 +43,20 @@ export function metadataValue(metadata: unknown, key: string): string | null {
   return item ? String(item['value'] ?? '') : null;
 }
 
+/** Protobuf Duration JSON ("7776000s", "1.5s"); -1 when absent or malformed, so comparisons fail safe. */
+export function durationSeconds(d: unknown): number {
+  const m = /^(-?\d+(?:\.\d+)?)s$/.exec(String(d ?? ''));
+  return m ? Number(m[1]) : -1;
+}
+
+/** Days from an RFC 3339 time to `now`; -1 when the time is absent or malformed. */
+export function daysSince(ts: unknown, now: string): number {
+  const t = Date.parse(String(ts ?? ''));
+  const n = Date.parse(now);
+  if (Number.isNaN(t) || Number.isNaN(n)) return -1;
+  return (n - t) / 86_400_000;
+}
+
 /**
  * The one CEL environment every policy is compiled in. Helpers are registered for the GCP semantics that
  * plain CEL gets wrong (port ranges, ::/0, case-insensitive metadata), so that policies stay short.
@@ -62,5 +76,11 @@ export function createPolicyEnvironment(): Environment {
     .registerFunction('metadataTrue(dyn, string): bool', (metadata: unknown, key: string) =>
       metadataTrue(metadataValue(metadata, key)),
     )
-    .registerFunction('lower(string): string', (s: string) => s.toLowerCase());
+    .registerFunction(
+      'metadataValue(dyn, string): string',
+      (metadata: unknown, key: string) => metadataValue(metadata, key) ?? '',
+    )
+    .registerFunction('lower(string): string', (s: string) => s.toLowerCase())
+    .registerFunction('durationSeconds(dyn): double', (d: unknown) => durationSeconds(d))
+    .registerFunction('daysSince(dyn, string): double', (ts: unknown, now: string) => daysSince(ts, now));
 }

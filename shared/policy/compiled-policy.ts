@@ -6,11 +6,25 @@ import type { PolicyFile } from './policy-schema.js';
 
 type CompiledExpression = ReturnType<Environment['parse']>;
 
+/** What a condition may see beyond the asset itself. */
+export interface EvaluationEnv {
+  /** The asset's known ancestors (project, folders, organization), nearest first; may be incomplete. */
+  ancestry: Asset[];
+  /** Projects ("projects/NUMBER") inside any VPC Service Controls perimeter, if perimeters are known. */
+  perimeters: { known: boolean; projects: string[] };
+  /** policies/params.yaml, camelCased. */
+  params: Record<string, unknown>;
+  /** RFC 3339: "now" for age rules, injected so that verdicts are reproducible. */
+  now: string;
+}
+
 export interface CompiledPolicy {
   readonly def: PolicyFile;
   readonly file: string;
   readonly remediation: RemediationRef;
-  evaluate(asset: Asset): Verdict;
+  /** Team rules apply only under these folders or projects; undefined means everywhere. */
+  readonly scope: readonly string[] | undefined;
+  evaluate(asset: Asset, env: EvaluationEnv): Verdict;
 }
 
 export type Verdict =
@@ -19,18 +33,34 @@ export type Verdict =
   /** The condition could not be evaluated on this asset (bad data or a policy bug): neither pass nor finding. */
   | { kind: 'error'; message: string };
 
-/** The variables a condition sees. */
-export function evaluationContext(asset: Asset): Record<string, unknown> {
+function assetView(asset: Asset): Record<string, unknown> {
+  return {
+    name: asset.name,
+    assetType: asset.assetType,
+    ancestors: asset.ancestors,
+    project: projectOf(asset) ?? '',
+    labels: labelsOf(asset),
+  };
+}
+
+/** The variables a condition sees (documented for policy authors in policies/README.md). */
+export function evaluationContext(asset: Asset, env: EvaluationEnv): Record<string, unknown> {
   return {
     resource: asset.resource ?? { data: {} },
     iamPolicy: asset.iamPolicy ?? { bindings: [] },
-    asset: {
-      name: asset.name,
-      assetType: asset.assetType,
-      ancestors: asset.ancestors,
-      project: projectOf(asset) ?? '',
-      labels: labelsOf(asset),
-    },
+    orgPolicy: asset.orgPolicy ?? [],
+    accessPolicy: asset.accessPolicy ?? {},
+    servicePerimeter: asset.servicePerimeter ?? {},
+    asset: assetView(asset),
+    ancestry: env.ancestry.map((a) => ({
+      ...assetView(a),
+      resource: a.resource ?? { data: {} },
+      iamPolicy: a.iamPolicy ?? { bindings: [] },
+      orgPolicy: a.orgPolicy ?? [],
+    })),
+    perimeters: env.perimeters,
+    params: env.params,
+    now: env.now,
   };
 }
 
@@ -43,7 +73,12 @@ function pick(ctx: Record<string, unknown>, path: string): unknown {
   return cur;
 }
 
-export function compilePolicy(env: Environment, def: PolicyFile, file: string): CompiledPolicy {
+export function compilePolicy(
+  env: Environment,
+  def: PolicyFile,
+  file: string,
+  scope?: readonly string[],
+): CompiledPolicy {
   const expr: CompiledExpression = env.parse(def.condition);
   const remediation: RemediationRef =
     'action' in def.remediation
@@ -53,8 +88,9 @@ export function compilePolicy(env: Environment, def: PolicyFile, file: string): 
     def,
     file,
     remediation,
-    evaluate(asset: Asset): Verdict {
-      const ctx = evaluationContext(asset);
+    scope,
+    evaluate(asset: Asset, evalEnv: EvaluationEnv): Verdict {
+      const ctx = evaluationContext(asset, evalEnv);
       let result: unknown;
       try {
         result = expr(ctx);

@@ -41,6 +41,16 @@ export const PolicyTestFileSchema = z
             name: z.string(),
             asset: z.record(z.string(), z.unknown()),
             violated: z.boolean(),
+            /** The asset's ancestors (project, folders, organization), nearest first, in CAI camelCase. */
+            ancestry: z.array(z.record(z.string(), z.unknown())).optional(),
+            perimeters: z
+              .object({ known: z.boolean(), projects: z.array(z.string()) })
+              .strict()
+              .optional(),
+            /** Overrides of params.yaml values, camelCase as CEL sees them. */
+            params: z.record(z.string(), z.unknown()).optional(),
+            /** RFC 3339; default 2026-01-01T00:00:00Z. */
+            now: z.string().optional(),
           })
           .strict(),
       )

@@ -1,23 +1,41 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Asset } from '../model/asset.js';
 import { createPolicyEnvironment } from './cel-environment.js';
-import { compilePolicy, type CompiledPolicy, type Verdict } from './compiled-policy.js';
+import { compilePolicy, type CompiledPolicy, type EvaluationEnv, type Verdict } from './compiled-policy.js';
+import { Exemptions, loadExemptions, type Exemption } from './exemptions.js';
+import { DEFAULT_PARAMS, loadPolicyParams, paramsForCel, type PolicyParams } from './policy-params.js';
 import { PolicyFileSchema } from './policy-schema.js';
+import { inScope, loadTeamScope } from './team-scope.js';
 import { parseYamlWithLines, zodErrorsWithLines, type SourceError } from './yaml-source.js';
 
 /** Files in policies/ that are not policies. */
-const NOT_POLICIES = new Set(['automation.yaml']);
+const NOT_POLICIES = new Set(['automation.yaml', 'params.yaml', 'exceptions.yaml', 'team.yaml']);
+
+export interface PolicyResult {
+  policy: CompiledPolicy;
+  verdict: Verdict;
+  /** Set when the verdict is a violation the resource is exempt from: recorded as suppressed. */
+  exemption?: Exemption;
+}
+
+/** What the caller knows beyond the asset; missing parts mean "unknown", never "compliant". */
+export type EvaluationInput = Partial<Pick<EvaluationEnv, 'ancestry' | 'perimeters'>> & { now: string };
 
 export class PolicySet {
   private readonly byType = new Map<string, CompiledPolicy[]>();
   private readonly byId = new Map<string, CompiledPolicy>();
+  private readonly celParams: Record<string, unknown>;
 
   constructor(
     readonly policies: readonly CompiledPolicy[],
     /** Policies that failed to load: reported, never silently dropped. */
     readonly errors: readonly SourceError[],
+    readonly params: PolicyParams = DEFAULT_PARAMS,
+    readonly exemptions: Exemptions = new Exemptions(),
   ) {
+    this.celParams = paramsForCel(params);
     for (const p of policies) {
       this.byId.set(p.def.id, p);
       for (const t of p.def.assetTypes) {
@@ -36,26 +54,57 @@ export class PolicySet {
     return this.byType.has(assetType);
   }
 
-  /** Only the policies of the asset's type run on it. */
-  evaluate(asset: Asset): Array<{ policy: CompiledPolicy; verdict: Verdict }> {
-    return (this.byType.get(asset.assetType) ?? []).map((policy) => ({
-      policy,
-      verdict: policy.evaluate(asset),
-    }));
+  assetTypes(): string[] {
+    return [...this.byType.keys()];
+  }
+
+  /** A copy without some policies (e.g. ones naming an action that does not exist), with errors added. */
+  without(drop: readonly CompiledPolicy[], errors: readonly SourceError[]): PolicySet {
+    return new PolicySet(
+      this.policies.filter((p) => !drop.includes(p)),
+      [...this.errors, ...errors],
+      this.params,
+      this.exemptions,
+    );
+  }
+
+  /** Only the policies of the asset's type (and, for team rules, of its place in the hierarchy) run on it. */
+  evaluate(asset: Asset, input: EvaluationInput): PolicyResult[] {
+    const env: EvaluationEnv = {
+      ancestry: input.ancestry ?? [],
+      perimeters: input.perimeters ?? { known: false, projects: [] },
+      params: this.celParams,
+      now: input.now,
+    };
+    const out: PolicyResult[] = [];
+    for (const policy of this.byType.get(asset.assetType) ?? []) {
+      if (!inScope(asset.ancestors, asset.name, policy.scope)) continue;
+      const verdict = policy.evaluate(asset, env);
+      if (verdict.kind === 'violation') {
+        const exemption = this.exemptions.check(asset, policy.def.id, input.now);
+        out.push(exemption ? { policy, verdict, exemption } : { policy, verdict });
+      } else {
+        out.push({ policy, verdict });
+      }
+    }
+    return out;
   }
 }
 
-async function listYaml(dir: string): Promise<string[]> {
+async function listYaml(dir: string, skipTeams: boolean): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listYaml(full)));
-    else if (
+    if (entry.isDirectory()) {
+      if (skipTeams && entry.name === 'teams') continue;
+      out.push(...(await listYaml(full, false)));
+    } else if (
       /\.ya?ml$/.test(entry.name) &&
       !/\.test\.ya?ml$/.test(entry.name) &&
       !NOT_POLICIES.has(entry.name)
-    )
+    ) {
       out.push(full);
+    }
   }
   return out.sort();
 }
@@ -65,13 +114,14 @@ export function compilePolicyText(
   file: string,
   text: string,
   env = createPolicyEnvironment(),
+  scope?: readonly string[],
 ): { ok: true; policy: CompiledPolicy } | { ok: false; errors: SourceError[] } {
   const parsed = parseYamlWithLines(file, text);
   if (!parsed.ok) return parsed;
   const result = PolicyFileSchema.safeParse(parsed.parsed.value);
   if (!result.success) return { ok: false, errors: zodErrorsWithLines(file, parsed.parsed, result.error) };
   try {
-    return { ok: true, policy: compilePolicy(env, result.data, file) };
+    return { ok: true, policy: compilePolicy(env, result.data, file, scope) };
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
     return {
@@ -81,25 +131,62 @@ export function compilePolicyText(
   }
 }
 
+/**
+ * Loads policies/: the catalog, params.yaml, exceptions.yaml, and each team's rules under teams/<team>/
+ * scoped by its team.yaml. Conditions are compiled once here.
+ */
 export async function loadPolicies(dir: string): Promise<PolicySet> {
   const env = createPolicyEnvironment();
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
   const policies: CompiledPolicy[] = [];
   const errors: SourceError[] = [];
   const seen = new Map<string, string>();
-  for (const file of await listYaml(dir)) {
-    const rel = path.relative(process.cwd(), file);
-    const result = compilePolicyText(rel, await readFile(file, 'utf8'), env);
-    if (!result.ok) {
-      errors.push(...result.errors);
-      continue;
+  const add = async (files: string[], scope?: readonly string[]) => {
+    for (const file of files) {
+      const result = compilePolicyText(rel(file), await readFile(file, 'utf8'), env, scope);
+      if (!result.ok) {
+        errors.push(...result.errors);
+        continue;
+      }
+      const id = result.policy.def.id;
+      if (seen.has(id)) {
+        errors.push({
+          file: rel(file),
+          line: 1,
+          message: `duplicate policy id ${id} (also in ${seen.get(id)})`,
+        });
+        continue;
+      }
+      seen.set(id, rel(file));
+      policies.push(result.policy);
     }
-    const id = result.policy.def.id;
-    if (seen.has(id)) {
-      errors.push({ file: rel, line: 1, message: `duplicate policy id ${id} (also in ${seen.get(id)})` });
-      continue;
+  };
+  await add(await listYaml(dir, true));
+
+  const teamsDir = path.join(dir, 'teams');
+  if (existsSync(teamsDir)) {
+    for (const team of (await readdir(teamsDir, { withFileTypes: true })).filter((d) => d.isDirectory())) {
+      const teamDir = path.join(teamsDir, team.name);
+      const { scope, errors: scopeErrors } = await loadTeamScope(
+        path.join(teamDir, 'team.yaml'),
+        rel(path.join(teamDir, 'team.yaml')),
+      );
+      errors.push(...scopeErrors);
+      if (scope) await add(await listYaml(teamDir, false), scope);
     }
-    seen.set(id, rel);
-    policies.push(result.policy);
   }
-  return new PolicySet(policies, errors);
+
+  let params = DEFAULT_PARAMS;
+  try {
+    params = await loadPolicyParams(path.join(dir, 'params.yaml'));
+  } catch (err) {
+    errors.push({
+      file: rel(path.join(dir, 'params.yaml')),
+      line: 1,
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
+  const ex = await loadExemptions(path.join(dir, 'exceptions.yaml'), rel(path.join(dir, 'exceptions.yaml')));
+  errors.push(...ex.errors);
+  return new PolicySet(policies, errors, params, ex.exemptions);
 }

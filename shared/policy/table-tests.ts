@@ -2,8 +2,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AssetSchema } from '../model/asset.js';
 import type { PolicySet } from './policy-set.js';
+import { paramsForCel } from './policy-params.js';
 import { PolicyTestFileSchema } from './policy-schema.js';
 import { parseYamlWithLines, zodErrorsWithLines, formatSourceError } from './yaml-source.js';
+
+/** The "now" of a table case unless it says otherwise: fixed, so age rules are reproducible. */
+export const TABLE_NOW = '2026-01-01T00:00:00Z';
 
 export interface CaseResult {
   file: string;
@@ -84,7 +88,15 @@ export async function runPolicyTables(dir: string, policies: PolicySet): Promise
         });
         continue;
       }
-      const verdict = policy.evaluate(asset.data);
+      const ancestry = (c.ancestry ?? []).map((a, j) =>
+        AssetSchema.parse({ name: `//test/ancestor/${j}`, ancestors: [], ...a }),
+      );
+      const verdict = policy.evaluate(asset.data, {
+        ancestry,
+        perimeters: c.perimeters ?? { known: false, projects: [] },
+        params: { ...paramsForCel(policies.params), ...(c.params ?? {}) },
+        now: c.now ?? TABLE_NOW,
+      });
       const violated = verdict.kind === 'violation';
       const ok = verdict.kind !== 'error' && violated === c.violated;
       results.push({

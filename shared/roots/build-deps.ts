@@ -11,7 +11,7 @@ import type { DocumentStore } from '../ports/document-store.js';
 import type { IdSource } from '../ports/ids.js';
 import type { Logger } from '../ports/logger.js';
 import { formatSourceError } from '../policy/yaml-source.js';
-import { loadPolicies, PolicySet } from '../policy/policy-set.js';
+import { loadPolicies, type PolicySet } from '../policy/policy-set.js';
 import { projectRoot } from '../util/project-root.js';
 
 export interface EngineConfig {
@@ -26,23 +26,16 @@ export async function loadEngineConfig(
   opts: { policiesDir?: string; automationFile?: string; dryRun?: boolean } = {},
 ): Promise<EngineConfig> {
   const policiesDir = opts.policiesDir ?? path.join(projectRoot(), 'policies');
-  const loaded = await loadPolicies(policiesDir);
-  // A policy naming an action that does not exist is a bad policy: reported, and the others still load.
+  const policies = await loadPolicies(policiesDir);
+  // A policy naming an action not implemented yet still detects; its findings are recommend-only until then.
   const known = new Set(ACTIONS.map((a) => a.id));
-  const unknownAction = loaded.policies.filter(
-    (p) => p.remediation.kind === 'action' && !known.has(p.remediation.action),
-  );
-  const policies = new PolicySet(
-    loaded.policies.filter((p) => !unknownAction.includes(p)),
-    [
-      ...loaded.errors,
-      ...unknownAction.map((p) => ({
-        file: p.file,
-        line: 1,
-        message: `remediation action ${p.remediation.kind === 'action' ? p.remediation.action : ''} does not exist`,
-      })),
-    ],
-  );
+  for (const p of policies.policies) {
+    if (p.remediation.kind === 'action' && !known.has(p.remediation.action))
+      logger.warn('remediation action not implemented: findings of this policy are not fixed automatically', {
+        policyId: p.def.id,
+        action: p.remediation.action,
+      });
+  }
   for (const e of policies.errors) logger.error('policy not loaded', { error: formatSourceError(e) });
   const automation = await loadAutomationConfig(
     opts.automationFile ?? path.join(policiesDir, 'automation.yaml'),

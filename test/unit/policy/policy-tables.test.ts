@@ -85,12 +85,15 @@ remediation: { recommendation: "do the right thing by hand" }
       'g.yaml': good.replace("condition: 'true'", 'condition: resource.data.missing.deep == 1'),
     });
     const set = await loadPolicies(dir);
-    const [r] = set.evaluate({
-      name: '//storage.googleapis.com/b',
-      assetType: 'storage.googleapis.com/Bucket',
-      ancestors: [],
-      resource: { data: {} },
-    });
+    const [r] = set.evaluate(
+      {
+        name: '//storage.googleapis.com/b',
+        assetType: 'storage.googleapis.com/Bucket',
+        ancestors: [],
+        resource: { data: {} },
+      },
+      { now: '2026-01-01T00:00:00Z' },
+    );
     expect(r!.verdict.kind).toBe('error');
   });
 });
