@@ -78,11 +78,11 @@ function inventory(): Asset[] {
 }
 
 const open: Array<{ engine: Embedded; dir: string }> = [];
-async function start(faults: FaultRule[] = []): Promise<Embedded> {
+async function start(faults: FaultRule[] = [], assets: Asset[] = inventory()): Promise<Embedded> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'warden-faults-'));
   const engine = await startEmbedded({
     stateDir: dir,
-    assets: inventory(),
+    assets,
     scope: ORG,
     logger: new MemoryLogger(),
   });
@@ -198,5 +198,27 @@ describe('execute under faults', () => {
     expect(actions.length).toBeLessThanOrEqual(3);
     expect(actions.filter((x) => x.state === 'awaiting_approval')).toHaveLength(1);
     expect(actions.every((x) => x.state === 'failed' || x.state === 'awaiting_approval')).toBe(true);
+  });
+
+  it('an exempted resource is recorded as suppressed, with the reason, and never touched', async () => {
+    const assets = inventory();
+    const b = assets.find((a) => a.name === BUCKET)!;
+    (b.resource!.data as Record<string, unknown>)['labels'] = { 'warden-exempt': 'storage-bucket-public' };
+    const engine = await start([], assets);
+    await engine.sweep();
+    const [finding] = await engine.deps.repo.listFindings({
+      where: [
+        ['resourceName', '==', BUCKET],
+        ['policyId', '==', 'storage-bucket-public'],
+      ],
+    });
+    expect(finding).toMatchObject({
+      status: 'suppressed',
+      suppressedReason: 'label: label warden-exempt=storage-bucket-public',
+    });
+    expect(await engine.deps.repo.listActions({ where: [['resourceName', '==', BUCKET]] })).toEqual([]);
+    expect(
+      engine.twin.requests.filter((r) => r.path.startsWith('/storage/v1/b/dev-public') && r.method !== 'GET'),
+    ).toEqual([]);
   });
 });
