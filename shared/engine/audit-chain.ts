@@ -54,8 +54,14 @@ export async function readAuditHead(tx: Transaction): Promise<AuditHead> {
 }
 
 /** Appends records in the same transaction as the change they record: both land, or neither. */
-export function appendAudit(tx: Transaction, head: AuditHead, entries: AuditEntry[], at: string): AuditHead {
+export function appendAudit(
+  tx: Transaction,
+  head: AuditHead,
+  entries: AuditEntry[],
+  at: string,
+): { head: AuditHead; records: AuditRecord[] } {
   let cur = head;
+  const records: AuditRecord[] = [];
   for (const e of entries) {
     const base = {
       seq: cur.seq + 1,
@@ -70,10 +76,11 @@ export function appendAudit(tx: Transaction, head: AuditHead, entries: AuditEntr
     };
     const record: AuditRecord = { ...base, hash: hashRecord(base) };
     tx.set(AUDIT, auditId(record.seq), record as unknown as Doc);
+    records.push(record);
     cur = { seq: record.seq, hash: record.hash };
   }
   if (cur !== head) tx.set(META, HEAD_ID, { seq: cur.seq, hash: cur.hash });
-  return cur;
+  return { head: cur, records };
 }
 
 export type ChainVerdict =

@@ -5,7 +5,7 @@ import { projectOf } from '../model/asset.js';
 import type { Finding, FindingStatus } from '../model/finding.js';
 import { FindingSchema } from '../model/finding.js';
 import type { Clock } from '../ports/clock.js';
-import type { Doc, DocumentStore, Query } from '../ports/document-store.js';
+import type { Doc, DocumentStore, Query, Transaction } from '../ports/document-store.js';
 import { stableId } from '../ports/ids.js';
 import type { PolicyResult } from '../policy/policy-set.js';
 import {
@@ -15,6 +15,7 @@ import {
   readHeadOutsideTx,
   verifyChain,
   type AuditEntry,
+  type AuditRecord,
   type ChainVerdict,
 } from './audit-chain.js';
 import { ASSETS, assetFromDoc, mergeChange, type AssetDoc } from './asset-state.js';
@@ -73,6 +74,9 @@ function actionFromDoc(d: Doc): Action {
   });
 }
 
+/** Receives every audit record once its transaction has committed (e.g. to mirror it to Cloud Logging). */
+export type AuditSink = (record: AuditRecord) => void;
+
 /**
  * The domain's persistence, written once over the DocumentStore port. Every state change and the audit
  * record of it are one transaction; every method is safe to call twice with the same input.
@@ -81,7 +85,33 @@ export class Repository {
   constructor(
     readonly store: DocumentStore,
     private readonly clock: Clock,
+    private readonly auditSink?: AuditSink,
   ) {}
+
+  /**
+   * A transaction that may append audit records: the chain head is read first (Firestore wants reads before
+   * writes), the records land with the change, and the sink sees them only after the commit, once, even
+   * when the store retried the transaction.
+   */
+  private async audited<R>(
+    fn: (tx: Transaction, audit: (entries: AuditEntry[], at: string) => void) => Promise<R>,
+  ): Promise<R> {
+    let committed: AuditRecord[] = [];
+    const result = await this.store.transaction(async (tx) => {
+      let head = await readAuditHead(tx);
+      const written: AuditRecord[] = [];
+      const audit = (entries: AuditEntry[], at: string) => {
+        const r = appendAudit(tx, head, entries, at);
+        head = r.head;
+        written.push(...r.records);
+      };
+      const value = await fn(tx, audit);
+      committed = written;
+      return value;
+    });
+    if (this.auditSink) for (const r of committed) this.auditSink(r);
+    return result;
+  }
 
   private now(): string {
     return this.clock.now().toISOString();
@@ -89,15 +119,12 @@ export class Repository {
 
   async applyAssetChange(change: AssetChange, actor: string): Promise<AssetApply> {
     const name = change.kind === 'delete' ? change.name : change.asset.name;
-    return this.store.transaction(async (tx) => {
-      const head = await readAuditHead(tx);
+    return this.audited(async (tx, audit) => {
       const current = (await tx.get(ASSETS, stableId(name))) as AssetDoc | null;
       const merged = mergeChange(current, change);
       if (merged.status !== 'applied') return merged;
       tx.set(ASSETS, stableId(name), merged.doc as unknown as Doc);
-      appendAudit(
-        tx,
-        head,
+      audit(
         [
           {
             actor,
@@ -138,8 +165,7 @@ export class Repository {
   }): Promise<FindingChange[]> {
     const decided = input.results.filter((r) => r.verdict.kind !== 'error');
     if (decided.length === 0) return [];
-    return this.store.transaction(async (tx) => {
-      const head = await readAuditHead(tx);
+    return this.audited(async (tx, audit) => {
       const existing = await Promise.all(
         decided.map(async (r) => {
           const d = await tx.get(FINDINGS, findingId(r.policy.def.id, input.asset.name));
@@ -214,7 +240,7 @@ export class Repository {
           });
         }
       });
-      appendAudit(tx, head, audits, now);
+      audit(audits, now);
       return changes;
     });
   }
@@ -226,8 +252,7 @@ export class Repository {
     actor: string,
     reason: string,
   ): Promise<FindingChange[]> {
-    return this.store.transaction(async (tx) => {
-      const head = await readAuditHead(tx);
+    return this.audited(async (tx, audit) => {
       const open = await tx.query(FINDINGS, {
         where: [
           ['resourceName', '==', resourceName],
@@ -249,9 +274,7 @@ export class Repository {
         tx.set(FINDINGS, finding.id, findingToDoc(finding));
         changes.push({ finding, change: 'resolved' });
       }
-      appendAudit(
-        tx,
-        head,
+      audit(
         changes.map((c) => ({ actor, kind: 'finding.resolved', subject: c.finding.id, reason })),
         now,
       );
@@ -275,19 +298,16 @@ export class Repository {
   /** Creates the action unless one with the same id exists (a redelivered finding): then returns that one. */
   async createAction(
     action: Action,
-    audit: Omit<AuditEntry, 'subject' | 'kind'>,
+    entry: Omit<AuditEntry, 'subject' | 'kind'>,
   ): Promise<{ created: boolean; action: Action }> {
-    return this.store.transaction(async (tx) => {
-      const head = await readAuditHead(tx);
+    return this.audited(async (tx, audit) => {
       const existing = await tx.get(ACTIONS, action.id);
       if (existing) return { created: false, action: actionFromDoc(existing) };
       tx.set(ACTIONS, action.id, actionToDoc(action));
-      appendAudit(
-        tx,
-        head,
+      audit(
         [
           {
-            ...audit,
+            ...entry,
             kind: `action.${action.state}`,
             subject: action.id,
             after: { decision: action.decision, plan: action.plan },
@@ -312,8 +332,7 @@ export class Repository {
       audit: Omit<AuditEntry, 'subject' | 'kind'> & { kind?: string };
     },
   ): Promise<Transition> {
-    return this.store.transaction(async (tx) => {
-      const head = await readAuditHead(tx);
+    return this.audited(async (tx, audit) => {
       const doc = await tx.get(ACTIONS, id);
       const current = doc ? actionFromDoc(doc) : null;
       if (!current || !opts.from.includes(current.state)) return { ok: false, current };
@@ -324,9 +343,7 @@ export class Repository {
       const kind =
         opts.audit.kind ??
         (next.state !== current.state ? `action.${next.state}` : `action.step.${next.step}`);
-      appendAudit(
-        tx,
-        head,
+      audit(
         [
           {
             actor: opts.audit.actor,
@@ -367,18 +384,12 @@ export class Repository {
 
   /** One outcome per action, however often it is reported. */
   async recordOutcome(actionId: string, state: string, actor: string): Promise<boolean> {
-    return this.store.transaction(async (tx) => {
-      const head = await readAuditHead(tx);
+    return this.audited(async (tx, audit) => {
       const existing = await tx.get(OUTCOMES, actionId);
       if (existing && existing['state'] === state) return false;
       const now = this.now();
       tx.set(OUTCOMES, actionId, { actionId, state, at: now });
-      appendAudit(
-        tx,
-        head,
-        [{ actor, kind: 'outcome.reported', subject: actionId, reason: `action ended ${state}` }],
-        now,
-      );
+      audit([{ actor, kind: 'outcome.reported', subject: actionId, reason: `action ended ${state}` }], now);
       return true;
     });
   }
@@ -388,9 +399,8 @@ export class Repository {
   }
 
   async audit(entries: AuditEntry[]): Promise<void> {
-    await this.store.transaction(async (tx) => {
-      const head = await readAuditHead(tx);
-      appendAudit(tx, head, entries, this.now());
+    await this.audited(async (tx, audit) => {
+      audit(entries, this.now());
     });
   }
 

@@ -5,6 +5,7 @@ import type { CloudClients } from '../cloud/clients.js';
 import { loadAutomationConfig, type AutomationConfig } from '../config/automation-config.js';
 import type { Deps } from '../engine/deps.js';
 import { Repository } from '../engine/repository.js';
+import { auditLogMirror } from '../logging/audit-log-mirror.js';
 import type { EventBus } from '../ports/bus.js';
 import type { Clock } from '../ports/clock.js';
 import type { DocumentStore } from '../ports/document-store.js';
@@ -57,7 +58,7 @@ export function buildDeps(parts: {
 }): Deps {
   const actions = new Map<string, RemediationAction>(ACTIONS.map((a) => [a.id, a as RemediationAction]));
   return {
-    repo: new Repository(parts.store, parts.clock),
+    repo: new Repository(parts.store, parts.clock, auditLogMirror(parts.logger)),
     bus: parts.bus,
     clock: parts.clock,
     ids: parts.ids,

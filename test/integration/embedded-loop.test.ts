@@ -64,7 +64,7 @@ function patches(engine: Embedded, pathPart: string): number {
 
 describe('the embedded loop on the example landing zone', () => {
   it('detects the planted problems, fixes what automation allows, verifies, and leaves the rest to humans', async () => {
-    const { engine } = await start();
+    const { engine, logger } = await start();
     const first = await engine.sweep();
     const inventory = await landingZone();
     expect(inventory.length).toBeGreaterThanOrEqual(60);
@@ -103,6 +103,13 @@ describe('the embedded loop on the example landing zone', () => {
     const second = await engine.sweep();
     expect(second.violations).toBeLessThan(first.violations);
     expect(await engine.deps.repo.verifyAudit()).toMatchObject({ ok: true });
+    // Every audit record is mirrored once as a structured log line.
+    const mirrored = logger.records
+      .filter((r) => r.msg === 'audit record')
+      .map((r) => (r['audit'] as { seq: number }).seq);
+    expect(mirrored.sort((a, b) => a - b)).toEqual(
+      (await engine.deps.repo.readAuditRecords()).map((r) => r['seq']),
+    );
   });
 
   it('fixes a bucket made public while it runs, through the feed', async () => {

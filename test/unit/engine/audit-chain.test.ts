@@ -19,7 +19,7 @@ function chainOf(n: number): { records: Doc[]; head: AuditHead } {
       head,
       [{ actor: 'test', kind: 'k', subject: `s${i}`, reason: `r${i}`, after: { i } }],
       `2026-01-01T00:00:0${i}Z`,
-    );
+    ).head;
   }
   const records = [...written.entries()]
     .filter(([k]) => k.startsWith('audit/'))
