@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { SweepReport } from '../../functions/detect/handle-sweep.js';
 import { compliance, summarize, type Compliance, type Summary } from '../engine/summary.js';
 import { createJsonLogger } from '../logging/json-logger.js';
+import { formatSourceError } from '../policy/yaml-source.js';
 import { startEmbedded } from '../roots/embedded.js';
 import { createStatusServer } from '../server/status-server.js';
 import { chooseInventory, organizationScope, saveTwinState } from './inventory-choice.js';
@@ -75,6 +76,13 @@ async function runStart(opts: StartOptions): Promise<number> {
     twinPort: Number.parseInt(opts.twinPort, 10),
     ...(opts.dryRun ? { dryRun: true } : {}),
   });
+  const policies = engine.deps.policies;
+  for (const e of policies.errors) say(`policy not loaded: ${formatSourceError(e)}`);
+  for (const x of policies.exemptions.expired(new Date().toISOString())) {
+    say(
+      `expired exception no longer applies: ${policies.exemptions.file}:${x.line} ${x.resource} (owner ${x.owner}, expired ${x.expires})`,
+    );
+  }
   let before: Compliance | null = null;
   let after: Compliance | null = null;
   let lastSweep: SweepReport | null = null;
