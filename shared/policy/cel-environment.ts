@@ -26,9 +26,9 @@ export function allowsTcpPort(allowed: unknown, port: number): boolean {
   });
 }
 
-/** GCE metadata booleans are strings compared case-insensitively (TRUE, true, 1, y, yes). */
+/** GCE metadata booleans are strings compared case-insensitively; the guest agent parses them like Go strconv.ParseBool (1, t, true) and docs also show y/yes. */
 export function metadataTrue(value: unknown): boolean {
-  return ['true', '1', 'y', 'yes', 'on'].includes(
+  return ['true', 't', '1', 'y', 'yes', 'on'].includes(
     String(value ?? '')
       .trim()
       .toLowerCase(),
