@@ -44,6 +44,17 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
   }
   const stored = await deps.repo.getAsset(finding.resourceName);
   if (!stored) return { status: 'ignored', reason: 'resource no longer exists' };
+  // Two policies may call for the same change on one resource (SSH open, and any port open): while one such
+  // action is on its way, a second would only apply the same change again.
+  const inFlight = await deps.repo.listActions({
+    where: [
+      ['resourceName', '==', finding.resourceName],
+      ['state', 'in', ['planned', 'approved', 'executing', 'succeeded']],
+    ],
+  });
+  const same = inFlight.find((a) => a.actionType === action.id && a.findingId !== finding.id);
+  if (same)
+    return { status: 'ignored', reason: `the same change is already under way (${same.id}, ${same.state})` };
 
   const production = await findProduction(deps, stored.asset);
   const previousFailures = await deps.repo.countActions([

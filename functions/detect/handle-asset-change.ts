@@ -1,6 +1,6 @@
 import { decodeFeedMessage } from '../../shared/contracts/cai.js';
 import type { Deps, HandlerResult } from '../../shared/engine/deps.js';
-import { evaluateAsset } from '../../shared/engine/evaluate-asset.js';
+import { announce, evaluateAsset } from '../../shared/engine/evaluate-asset.js';
 import { rejectMessage } from '../../shared/engine/reject.js';
 import { isTracked } from '../../shared/engine/asset-scope.js';
 import type { BusMessage } from '../../shared/ports/bus.js';
@@ -34,6 +34,7 @@ export async function handleAssetChange(msg: BusMessage, deps: Deps): Promise<Ha
   if (applied.asset === null) {
     const name = change.kind === 'delete' ? change.name : change.asset.name;
     const changes = await deps.repo.resolveFindingsOf(name, applied.version, ACTOR, 'resource deleted');
+    await announce(deps, changes, ACTOR);
     return { status: 'done', detail: `deleted; ${changes.length} finding(s) closed` };
   }
   const { counts, changes } = await evaluateAsset(deps, applied.asset, applied.version, 'feed', ACTOR);

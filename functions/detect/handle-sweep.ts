@@ -3,7 +3,8 @@ import type { Deps, HandlerResult } from '../../shared/engine/deps.js';
 import { evaluateAsset, type EvaluationCounts } from '../../shared/engine/evaluate-asset.js';
 import { trackedAssetTypes } from '../../shared/engine/asset-scope.js';
 import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
-import { SweepEventSchema } from '../../shared/model/events.js';
+import { SweepEventSchema, type FindingEvent } from '../../shared/model/events.js';
+import type { Finding } from '../../shared/model/finding.js';
 import type { ContentType } from '../../shared/model/asset.js';
 import type { BusMessage } from '../../shared/ports/bus.js';
 import { comparableTime } from '../../shared/util/timestamps.js';
@@ -92,6 +93,7 @@ export async function handleSweep(
   }
 
   const resumedActions = await resumeStuckActions(deps);
+  await reannounceOrphans(deps, await deps.repo.listFindings({ where: [['status', '==', 'open']] }));
   const report: SweepReport = {
     sweepId,
     scope,
@@ -104,6 +106,29 @@ export async function handleSweep(
   };
   await deps.repo.store.set(SWEEPS, sweepId, { ...report });
   return { status: 'done', detail: `${seen.size} assets, ${counts.violations} violations`, report };
+}
+
+/**
+ * Open findings with a remediation but no action under way (a lost message, or a change another action
+ * covered and did not fix) are announced again; assess-risk derives the same action id, so this is idempotent.
+ */
+async function reannounceOrphans(deps: Deps, open: Finding[]): Promise<void> {
+  for (const f of open) {
+    if (f.remediation?.kind !== 'action' || !deps.actions.has(f.remediation.action)) continue;
+    const active = await deps.repo.countActions([
+      ['findingId', '==', f.id],
+      ['state', 'in', ['planned', 'awaiting_approval', 'approved', 'executing', 'succeeded']],
+    ]);
+    if (active === 0) {
+      const event: FindingEvent = {
+        kind: 'finding',
+        findingId: f.id,
+        assetVersion: f.assetVersion,
+        status: 'open',
+      };
+      await deps.bus.publish('findings', { data: event, attributes: { policyId: f.policyId } });
+    }
+  }
 }
 
 /** Actions whose executor vanished (lease expired) or whose message was lost are offered again. */

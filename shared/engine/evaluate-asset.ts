@@ -36,7 +36,7 @@ export async function evaluateAsset(
     }
   }
   const changes = await deps.repo.recordVerdicts({ asset, version, results, source, actor });
-  await announce(deps, changes);
+  await announce(deps, changes, actor);
   return { counts, changes };
 }
 
@@ -58,9 +58,17 @@ export async function evaluationInput(
   return { ancestry, now: deps.clock.now().toISOString() };
 }
 
-export async function announce(deps: Pick<Deps, 'bus'>, changes: FindingChange[]): Promise<void> {
+/** Announces opened findings; a resolved or suppressed finding's pending actions no longer stand. */
+export async function announce(
+  deps: Pick<Deps, 'bus' | 'repo'>,
+  changes: FindingChange[],
+  actor = 'detect',
+): Promise<void> {
   for (const c of changes) {
-    if (c.change === 'resolved' || c.change === 'suppressed') continue;
+    if (c.change === 'resolved' || c.change === 'suppressed') {
+      await deps.repo.expirePendingActions(c.finding.id, actor, `finding ${c.change} before the action ran`);
+      continue;
+    }
     const event: FindingEvent = {
       kind: 'finding',
       findingId: c.finding.id,

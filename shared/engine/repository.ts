@@ -360,6 +360,29 @@ export class Repository {
     });
   }
 
+  /**
+   * The finding was resolved (by a person, another fix, or the resource going away) before these actions ran:
+   * they no longer stand, so they expire instead of waiting for an approval nobody needs to give.
+   */
+  async expirePendingActions(findingId: string, actor: string, reason: string): Promise<Action[]> {
+    const pending = await this.listActions({
+      where: [
+        ['findingId', '==', findingId],
+        ['state', 'in', ['planned', 'awaiting_approval', 'approved']],
+      ],
+    });
+    const expired: Action[] = [];
+    for (const a of pending) {
+      const t = await this.transitionAction(a.id, {
+        from: ['planned', 'awaiting_approval', 'approved'],
+        patch: { state: 'expired', leaseUntil: null, error: { message: reason, retryable: false } },
+        audit: { actor, reason },
+      });
+      if (t.ok) expired.push(t.action);
+    }
+    return expired;
+  }
+
   async getAction(id: string): Promise<Action | null> {
     const d = await this.store.get(ACTIONS, id);
     return d ? actionFromDoc(d) : null;

@@ -98,8 +98,14 @@ afterEach(async () => {
   }
 });
 
+/** The action on the resource for the SSH/RDP or public-bucket policy (other policies may add their own). */
 async function actionOn(engine: Embedded, resource: string): Promise<Action> {
-  const [a] = await engine.deps.repo.listActions({ where: [['resourceName', '==', resource]] });
+  const [a] = await engine.deps.repo.listActions({
+    where: [
+      ['resourceName', '==', resource],
+      ['policyId', 'in', ['firewall-ssh-rdp-open-to-internet', 'storage-bucket-public']],
+    ],
+  });
   if (!a) throw new Error(`no action on ${resource}`);
   return a;
 }
