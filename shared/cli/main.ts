@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit-command.js';
 import { registerPolicyCommands } from './policy-command.js';
+import { registerScanCommand } from './scan-command.js';
 import { registerStartCommand } from './start-command.js';
 
 process.env['METADATA_SERVER_DETECTION'] ??= 'none';
@@ -14,5 +15,6 @@ const program = new Command()
 registerStartCommand(program);
 registerPolicyCommands(program);
 registerAuditCommands(program);
+registerScanCommand(program);
 
 await program.parseAsync(process.argv);

@@ -34,15 +34,24 @@ function logTypeOf(v: unknown): unknown {
 
 const ALL_VALUES = ['ALL_VALUES_UNSPECIFIED', 'ALLOW', 'DENY'] as const;
 
+/** The enums of org and access-context messages, by number, as protobuf-derived exports write them. */
+const ENUMS_BY_KEY: Readonly<Record<string, readonly string[]>> = {
+  allValues: ALL_VALUES,
+  perimeterType: ['PERIMETER_TYPE_REGULAR', 'PERIMETER_TYPE_BRIDGE'],
+  combiningFunction: ['AND', 'OR'],
+};
+
 /**
- * Org and access policies are proto messages all the way down (no user-keyed maps), so every key can be
- * camel-cased safely; their times, etags and the one enum are brought to their JSON form on the way.
+ * Org policies and access-context content (policies, levels, perimeters) are proto messages all the way down
+ * (no user-keyed maps), so every key can be camel-cased safely; their times, etags and enums are brought to
+ * their JSON form on the way.
  */
 function protoJsonDeep(v: unknown, key = ''): unknown {
   if (v instanceof Uint8Array) return bytesToJson(v);
   if (Array.isArray(v)) return v.map((x) => protoJsonDeep(x, key));
   if (!isPlainObject(v)) {
-    if (key === 'allValues' && typeof v === 'number') return ALL_VALUES[v] ?? v;
+    const names = Object.hasOwn(ENUMS_BY_KEY, key) ? ENUMS_BY_KEY[key] : undefined;
+    if (names && typeof v === 'number') return names[v] ?? v;
     return v;
   }
   if (key.endsWith('Time')) {
@@ -165,7 +174,10 @@ export function canonicalAssetInput(raw: Obj): { ok: true; value: Obj } | { ok: 
       iamPolicy: iamPolicyOf(pick(raw, 'iamPolicy', 'iam_policy')),
       // Message objects carry `orgPolicy: []` on every asset; an empty list says no more than none.
       orgPolicy: Array.isArray(orgPolicy) && orgPolicy.length === 0 ? undefined : protoJsonDeep(orgPolicy),
+      // ACCESS_POLICY content is a oneof: the policy itself, or one of its access levels or perimeters.
       accessPolicy: protoJsonDeep(pick(raw, 'accessPolicy', 'access_policy')),
+      accessLevel: protoJsonDeep(pick(raw, 'accessLevel', 'access_level')),
+      servicePerimeter: protoJsonDeep(pick(raw, 'servicePerimeter', 'service_perimeter')),
       updateTime: timestampToJson(pick(raw, 'updateTime', 'update_time')),
     },
   };

@@ -60,6 +60,9 @@ const PARTS: ReadonlyArray<[keyof Asset, ContentType]> = [
   ['iamPolicy', 'IAM_POLICY'],
   ['orgPolicy', 'ORG_POLICY'],
   ['accessPolicy', 'ACCESS_POLICY'],
+  // The ACCESS_POLICY content type's oneof: an AccessLevel or ServicePerimeter asset carries one of these.
+  ['accessLevel', 'ACCESS_POLICY'],
+  ['servicePerimeter', 'ACCESS_POLICY'],
 ];
 
 /** A feed has exactly one content type, so a message carries exactly one part. */
@@ -68,7 +71,11 @@ function contentTypeOf(asset: Asset): { ok: true; type: ContentType } | { ok: fa
   const only = found[0];
   if (found.length === 1 && only) return { ok: true, type: only[1] };
   if (found.length === 0) {
-    return { ok: false, reason: 'asset carries no resource, iamPolicy, orgPolicy or accessPolicy' };
+    return {
+      ok: false,
+      reason:
+        'asset carries no resource, iamPolicy, orgPolicy, accessPolicy, accessLevel or servicePerimeter',
+    };
   }
   return {
     ok: false,

@@ -25,6 +25,11 @@ export interface CompiledPolicy {
   /** Team rules apply only under these folders or projects; undefined means everywhere. */
   readonly scope: readonly string[] | undefined;
   evaluate(asset: Asset, env: EvaluationEnv): Verdict;
+  /**
+   * The same verdict on a context `evaluationContext` already built: a set of policies evaluating one asset
+   * builds it once instead of once per policy (the scan's hot path).
+   */
+  evaluateContext(ctx: Record<string, unknown>): Verdict;
 }
 
 export type Verdict =
@@ -43,6 +48,30 @@ function assetView(asset: Asset): Record<string, unknown> {
   };
 }
 
+function ancestorView(a: Asset): Record<string, unknown> {
+  return {
+    ...assetView(a),
+    resource: a.resource ?? { data: {} },
+    iamPolicy: a.iamPolicy ?? { bindings: [] },
+    orgPolicy: a.orgPolicy ?? [],
+  };
+}
+
+/**
+ * Views of an ancestry array, kept per array: a scan passes the same (never mutated) array for every asset
+ * under the same projects and folders. Callers building a fresh array per evaluation never hit it.
+ */
+const ancestryViews = new WeakMap<readonly Asset[], Array<Record<string, unknown>>>();
+
+function ancestryView(ancestry: readonly Asset[]): Array<Record<string, unknown>> {
+  let views = ancestryViews.get(ancestry);
+  if (!views) {
+    views = ancestry.map(ancestorView);
+    ancestryViews.set(ancestry, views);
+  }
+  return views;
+}
+
 /** The variables a condition sees (documented for policy authors in policies/README.md). */
 export function evaluationContext(asset: Asset, env: EvaluationEnv): Record<string, unknown> {
   return {
@@ -52,17 +81,15 @@ export function evaluationContext(asset: Asset, env: EvaluationEnv): Record<stri
     accessPolicy: asset.accessPolicy ?? {},
     servicePerimeter: asset.servicePerimeter ?? {},
     asset: assetView(asset),
-    ancestry: env.ancestry.map((a) => ({
-      ...assetView(a),
-      resource: a.resource ?? { data: {} },
-      iamPolicy: a.iamPolicy ?? { bindings: [] },
-      orgPolicy: a.orgPolicy ?? [],
-    })),
+    ancestry: ancestryView(env.ancestry),
     perimeters: env.perimeters,
     params: env.params,
     now: env.now,
   };
 }
+
+/** Frozen: one shared pass verdict instead of an allocation per evaluation. */
+const PASS: Verdict = Object.freeze({ kind: 'pass' });
 
 function pick(ctx: Record<string, unknown>, path: string): unknown {
   let cur: unknown = ctx;
@@ -84,26 +111,28 @@ export function compilePolicy(
     'action' in def.remediation
       ? { kind: 'action', action: def.remediation.action, risk: def.remediation.risk }
       : { kind: 'recommendation', text: def.remediation.recommendation };
+  const evaluateContext = (ctx: Record<string, unknown>): Verdict => {
+    let result: unknown;
+    try {
+      result = expr(ctx);
+    } catch (err) {
+      return { kind: 'error', message: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
+    }
+    if (result !== true && result !== false) {
+      return { kind: 'error', message: `condition returned ${typeof result}, not bool` };
+    }
+    if (!result) return PASS;
+    const evidence: Record<string, unknown> = {};
+    for (const path of def.evidence) evidence[path] = pick(ctx, path) ?? null;
+    return { kind: 'violation', evidence };
+  };
   return {
     def,
     file,
     remediation,
     scope,
-    evaluate(asset: Asset, evalEnv: EvaluationEnv): Verdict {
-      const ctx = evaluationContext(asset, evalEnv);
-      let result: unknown;
-      try {
-        result = expr(ctx);
-      } catch (err) {
-        return { kind: 'error', message: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
-      }
-      if (result !== true && result !== false) {
-        return { kind: 'error', message: `condition returned ${typeof result}, not bool` };
-      }
-      if (!result) return { kind: 'pass' };
-      const evidence: Record<string, unknown> = {};
-      for (const path of def.evidence) evidence[path] = pick(ctx, path) ?? null;
-      return { kind: 'violation', evidence };
-    },
+    evaluate: (asset: Asset, evalEnv: EvaluationEnv): Verdict =>
+      evaluateContext(evaluationContext(asset, evalEnv)),
+    evaluateContext,
   };
 }

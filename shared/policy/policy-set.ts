@@ -3,7 +3,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Asset } from '../model/asset.js';
 import { createPolicyEnvironment } from './cel-environment.js';
-import { compilePolicy, type CompiledPolicy, type EvaluationEnv, type Verdict } from './compiled-policy.js';
+import {
+  compilePolicy,
+  evaluationContext,
+  type CompiledPolicy,
+  type EvaluationEnv,
+  type Verdict,
+} from './compiled-policy.js';
 import { Exemptions, loadExemptions, type Exemption } from './exemptions.js';
 import { DEFAULT_PARAMS, loadPolicyParams, paramsForCel, type PolicyParams } from './policy-params.js';
 import { PolicyFileSchema } from './policy-schema.js';
@@ -77,9 +83,12 @@ export class PolicySet {
       now: input.now,
     };
     const out: PolicyResult[] = [];
+    // Built once per asset, on the first policy in scope, and shared: conditions only read it.
+    let ctx: Record<string, unknown> | undefined;
     for (const policy of this.byType.get(asset.assetType) ?? []) {
       if (!inScope(asset.ancestors, asset.name, policy.scope)) continue;
-      const verdict = policy.evaluate(asset, env);
+      ctx ??= evaluationContext(asset, env);
+      const verdict = policy.evaluateContext(ctx);
       if (verdict.kind === 'violation') {
         const exemption = this.exemptions.check(asset, policy.def.id, input.now);
         out.push(exemption ? { policy, verdict, exemption } : { policy, verdict });

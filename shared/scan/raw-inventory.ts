@@ -1,0 +1,147 @@
+import { createReadStream } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { JsonArraySplitter } from '../contracts/json-array-splitter.js';
+
+/*
+ * The inventory as raw record text, in batches. The scan reads every file twice and decides per record
+ * whether it needs parsing at all in a pass, so it cannot use readInventory (which parses every record); this
+ * accepts the same inputs (NDJSON or JSON arrays, .gz, files or directories, the first significant character
+ * decides the format) and reports the same file:line. Batches (one per chunk read) keep the per-record cost
+ * of async iteration off the hot path.
+ */
+
+export type RawRecord =
+  | { kind: 'text'; file: string; line: number; text: string }
+  | { kind: 'error'; file: string; line: number; reason: string };
+
+const INVENTORY_FILE = /\.(json|ndjson|jsonl)(\.gz)?$/i;
+
+function textStream(file: string): Readable {
+  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
+  if (!file.toLowerCase().endsWith('.gz')) return raw.setEncoding('utf8');
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  raw.on('error', (err) => gunzip.destroy(err));
+  return raw.pipe(gunzip).setEncoding('utf8');
+}
+
+/** Splits NDJSON chunks into lines, keeping only the unfinished last line between chunks. */
+class LineSplitter {
+  private rest = '';
+  private line = 0;
+  constructor(private readonly file: string) {}
+
+  push(chunk: string, out: RawRecord[]): void {
+    const text = this.rest === '' ? chunk : this.rest + chunk;
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      this.emit(text.slice(start, nl), out);
+      start = nl + 1;
+    }
+    this.rest = text.slice(start);
+  }
+
+  end(out: RawRecord[]): void {
+    if (this.rest !== '') this.emit(this.rest, out);
+    this.rest = '';
+  }
+
+  private emit(raw: string, out: RawRecord[]): void {
+    this.line++;
+    let text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (this.line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.trim() === '') return;
+    out.push({ kind: 'text', file: this.file, line: this.line, text });
+  }
+}
+
+async function* readFileBatches(file: string): AsyncGenerator<RawRecord[]> {
+  const stream = textStream(file);
+  let mode: 'sniff' | 'ndjson' | 'array' = 'sniff';
+  let lines: LineSplitter | undefined;
+  let array: JsonArraySplitter | undefined;
+  let pending = '';
+  const feed = (chunk: string, out: RawRecord[]) => {
+    if (lines) lines.push(chunk, out);
+    else if (array)
+      for (const e of array.push(chunk))
+        out.push(
+          e.kind === 'element'
+            ? { kind: 'text', file, line: e.line, text: e.text }
+            : { kind: 'error', file, line: e.line, reason: e.reason },
+        );
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const out: RawRecord[] = [];
+      if (mode === 'sniff') {
+        pending += chunk;
+        const m = /[^\s\uFEFF]/.exec(pending);
+        if (!m) continue;
+        if (m[0] === '[') {
+          mode = 'array';
+          array = new JsonArraySplitter();
+        } else if (m[0] === '{') {
+          mode = 'ndjson';
+          lines = new LineSplitter(file);
+        } else {
+          yield [
+            {
+              kind: 'error',
+              file,
+              line: 0,
+              reason: `neither NDJSON nor a JSON array: starts with '${m[0]}'`,
+            },
+          ];
+          return;
+        }
+        feed(pending, out);
+        pending = '';
+      } else {
+        feed(chunk, out);
+      }
+      if (out.length > 0) yield out;
+    }
+  } finally {
+    stream.destroy();
+  }
+  const out: RawRecord[] = [];
+  if (lines) lines.end(out);
+  if (array)
+    for (const e of array.end())
+      if (e.kind === 'error') out.push({ kind: 'error', file, line: e.line, reason: e.reason });
+  if (out.length > 0) yield out;
+}
+
+async function* readPath(path: string, explicit: boolean, visited: Set<string>): AsyncGenerator<RawRecord[]> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    yield [{ kind: 'error', file: path, line: 0, reason: (err as Error).message }];
+    return;
+  }
+  if (info.isDirectory()) {
+    for (const entry of (await readdir(path)).sort()) yield* readPath(join(path, entry), false, visited);
+    return;
+  }
+  if (!explicit && !INVENTORY_FILE.test(path)) return;
+  // A file named twice (itself and through its directory) would double every finding in it.
+  const real = await realpath(path);
+  if (visited.has(real)) return;
+  visited.add(real);
+  try {
+    yield* readFileBatches(path);
+  } catch (err) {
+    // Unreadable or corrupt (truncated gzip): the rest of this file is lost, the other files are still read.
+    yield [{ kind: 'error', file: path, line: 0, reason: (err as Error).message }];
+  }
+}
+
+/** Every record of the inventory as text with its file and line, in batches; bad files are error records. */
+export async function* readRawInventory(paths: readonly string[]): AsyncGenerator<RawRecord[]> {
+  const visited = new Set<string>();
+  for (const path of paths) yield* readPath(path, true, visited);
+}

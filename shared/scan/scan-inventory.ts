@@ -1,0 +1,273 @@
+import { mergeAssetParts } from '../contracts/cai.js';
+import type { Asset } from '../model/asset.js';
+import { SEVERITIES, type Severity } from '../model/policy.js';
+import type { PolicySet } from '../policy/policy-set.js';
+import { readRawInventory } from './raw-inventory.js';
+import { HIERARCHY_TYPES, mayNeedPass1, mayNeedPass2 } from './record-filter.js';
+import { parseRecordText } from './parse-record.js';
+import { findingContext, scanFinding, type FindingContext, type ScanFinding } from './scan-finding.js';
+import { SideStore } from './side-store.js';
+
+/*
+ * The scan: two streaming passes over the inventory with flat memory.
+ *
+ * CAI exports deliver an asset's RESOURCE and IAM_POLICY (ORG_POLICY, ACCESS_POLICY) content as separate
+ * records, often in separate files, and conditions also read the asset's ancestors and the VPC-SC
+ * perimeters. Pass 1 parses only the records that may hold such context (a text test decides) and keeps
+ * it in a temporary SQLite file. Pass 2 parses the records with a RESOURCE part, joins the other parts and
+ * the ancestry by lookups (ancestors through a bounded cache), evaluates and hands findings on at once.
+ * Assets known only by other parts are evaluated last. Each bad record is reported once, by the pass that
+ * parses it first.
+ */
+
+export interface InputError {
+  file: string;
+  /** 1-based; 0 when the problem is the file itself. */
+  line: number;
+  reason: string;
+}
+
+export interface LayerTally {
+  /** Verdicts reached (pass or violation). */
+  checks: number;
+  passed: number;
+  failed: number;
+  /** Violations the resource is exempt from: not passed, but never failing the scan. */
+  suppressed: number;
+  /** Conditions that could not be evaluated on an asset. */
+  errors: number;
+}
+
+export interface ScanStats {
+  /** Records read in the inventory (every content type). */
+  records: number;
+  /** Distinct assets seen with a RESOURCE part, plus those known only by other parts. */
+  assets: number;
+  evaluations: number;
+  open: Record<Severity, number>;
+  suppressed: number;
+  inputErrors: number;
+  byLayer: Map<string, LayerTally>;
+  /** Per policy: how many assets its condition failed on, and the first failure. */
+  evalErrors: Map<string, { count: number; message: string; resource: string }>;
+  perimetersKnown: boolean;
+}
+
+export interface ScanProgress {
+  pass: 1 | 2;
+  records: number;
+  /** Records in the inventory, known once pass 1 is done (0 during pass 1). */
+  total: number;
+}
+
+export interface ScanHooks {
+  /** Returns a promise only when the output wants the scan to wait (backpressure). */
+  finding(finding: ScanFinding, context: FindingContext): void | Promise<void>;
+  inputError(error: InputError): void;
+  progress?(p: ScanProgress): void;
+}
+
+export interface ScanOptions {
+  paths: readonly string[];
+  policies: PolicySet;
+  /** RFC 3339, one value for the whole scan so that its verdicts are consistent. */
+  now: string;
+  /** Where the temporary SQLite file goes (default: the OS temp dir). */
+  tempDir?: string;
+}
+
+const PROGRESS_EVERY = 20_000;
+/** Hierarchy assets kept parsed; a landing zone has few, and a bounded cache keeps memory flat anyway. */
+const ANCESTRY_CACHE = 20_000;
+const HIERARCHY_PREFIX = '//cloudresourcemanager.googleapis.com/';
+
+function emptyStats(): ScanStats {
+  return {
+    records: 0,
+    assets: 0,
+    evaluations: 0,
+    open: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
+    suppressed: 0,
+    inputErrors: 0,
+    byLayer: new Map(),
+    evalErrors: new Map(),
+    perimetersKnown: false,
+  };
+}
+
+function hasSidePart(a: Asset): boolean {
+  return (
+    a.iamPolicy !== undefined ||
+    a.orgPolicy !== undefined ||
+    a.accessPolicy !== undefined ||
+    a.accessLevel !== undefined ||
+    a.servicePerimeter !== undefined
+  );
+}
+
+/** Projects a perimeter enforces: status only (a dry-run spec protects nothing); bridges add nothing. */
+function perimeterProjects(perimeter: Record<string, unknown>): string[] {
+  if (perimeter['perimeterType'] === 'PERIMETER_TYPE_BRIDGE') return [];
+  const status = perimeter['status'];
+  if (!status || typeof status !== 'object') return [];
+  const resources = (status as Record<string, unknown>)['resources'];
+  if (!Array.isArray(resources)) return [];
+  return resources.filter((r): r is string => typeof r === 'string' && r.startsWith('projects/'));
+}
+
+export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promise<ScanStats> {
+  const { policies, now } = opts;
+  const stats = emptyStats();
+  const store = new SideStore(opts.tempDir);
+  try {
+    // ---- pass 1: context (non-RESOURCE parts, hierarchy, perimeters) into the side store
+    let sawPerimeter = false;
+    for await (const batch of readRawInventory(opts.paths)) {
+      for (const r of batch) {
+        if (r.kind === 'error') {
+          stats.inputErrors++;
+          hooks.inputError(r);
+          continue;
+        }
+        stats.records++;
+        if (hooks.progress && stats.records % PROGRESS_EVERY === 0)
+          hooks.progress({ pass: 1, records: stats.records, total: 0 });
+        if (!mayNeedPass1(r.text)) continue;
+        const parsed = parseRecordText(r.text);
+        if (!parsed.ok) {
+          stats.inputErrors++;
+          hooks.inputError({ file: r.file, line: r.line, reason: parsed.reason });
+          continue;
+        }
+        const a = parsed.asset;
+        if (HIERARCHY_TYPES.has(a.assetType)) {
+          store.addPart(a.name, a.assetType, JSON.stringify(a), r.file, r.line);
+        } else if (hasSidePart(a)) {
+          store.addPart(a.name, a.assetType, JSON.stringify({ ...a, resource: undefined }), r.file, r.line);
+        }
+        if (a.servicePerimeter) {
+          sawPerimeter = true;
+          for (const p of perimeterProjects(a.servicePerimeter)) store.addPerimeterProject(p);
+        }
+      }
+    }
+    store.commit();
+    stats.perimetersKnown = sawPerimeter;
+    const perimeters = { known: sawPerimeter, projects: sawPerimeter ? store.perimeterProjects() : [] };
+    const total = stats.records;
+
+    // ---- helpers of pass 2
+    const hierarchy = new Map<string, Asset | null>();
+    const ancestorAsset = (key: string): Asset | null => {
+      let a = hierarchy.get(key);
+      if (a !== undefined) return a;
+      const parts = store.parts(HIERARCHY_PREFIX + key).map((p) => JSON.parse(p.json) as Asset);
+      a = parts.length > 0 ? mergeAssetParts(parts) : null;
+      if (hierarchy.size >= ANCESTRY_CACHE) hierarchy.clear();
+      hierarchy.set(key, a);
+      return a;
+    };
+    // One array per distinct ancestor chain, shared by the assets under it (never mutated).
+    const ancestries = new Map<string, Asset[]>();
+    const ancestryOf = (asset: Asset): Asset[] => {
+      const key = asset.ancestors.join('|');
+      const cached = ancestries.get(key);
+      if (cached && !asset.name.startsWith(HIERARCHY_PREFIX)) return cached;
+      const out: Asset[] = [];
+      for (const key of asset.ancestors) {
+        if (HIERARCHY_PREFIX + key === asset.name) continue;
+        const a = ancestorAsset(key);
+        if (a) out.push(a);
+      }
+      if (asset.name.startsWith(HIERARCHY_PREFIX)) return out;
+      if (ancestries.size >= ANCESTRY_CACHE) ancestries.clear();
+      ancestries.set(key, out);
+      return out;
+    };
+    /** Synchronous unless the output asks to wait: an async call per asset costs a promise per asset. */
+    const evaluate = (asset: Asset, source: string): Promise<void> | undefined => {
+      let wait: Promise<void> | undefined;
+      const results = policies.evaluate(asset, { ancestry: ancestryOf(asset), perimeters, now });
+      for (const result of results) {
+        const layer = result.policy.def.layer;
+        let tally = stats.byLayer.get(layer);
+        if (!tally) {
+          tally = { checks: 0, passed: 0, failed: 0, suppressed: 0, errors: 0 };
+          stats.byLayer.set(layer, tally);
+        }
+        const v = result.verdict;
+        if (v.kind === 'error') {
+          tally.errors++;
+          const id = result.policy.def.id;
+          const seen = stats.evalErrors.get(id);
+          if (seen) seen.count++;
+          else stats.evalErrors.set(id, { count: 1, message: v.message, resource: asset.name });
+          continue;
+        }
+        stats.evaluations++;
+        tally.checks++;
+        if (v.kind === 'pass') {
+          tally.passed++;
+          continue;
+        }
+        if (result.exemption) {
+          tally.suppressed++;
+          stats.suppressed++;
+        } else {
+          tally.failed++;
+          stats.open[result.policy.def.severity]++;
+        }
+        const w = hooks.finding(scanFinding(asset, result, source), findingContext(asset, result));
+        if (w) wait = wait ? wait.then(() => w) : w;
+      }
+      return wait;
+    };
+
+    // ---- pass 2: RESOURCE parts, joined and evaluated as they stream
+    let read = 0;
+    for await (const batch of readRawInventory(opts.paths)) {
+      for (const r of batch) {
+        if (r.kind === 'error') continue; // reported by pass 1
+        read++;
+        if (hooks.progress && read % PROGRESS_EVERY === 0) hooks.progress({ pass: 2, records: read, total });
+        const inPass1 = mayNeedPass1(r.text);
+        if (!mayNeedPass2(r.text, inPass1)) continue;
+        const parsed = parseRecordText(r.text);
+        if (!parsed.ok) {
+          if (!inPass1) {
+            stats.inputErrors++;
+            hooks.inputError({ file: r.file, line: r.line, reason: parsed.reason });
+          }
+          continue;
+        }
+        let asset = parsed.asset;
+        if (asset.resource === undefined) continue;
+        stats.assets++;
+        if (!policies.handles(asset.assetType)) continue;
+        if (store.partCount > 0) {
+          const parts = store.parts(asset.name);
+          if (parts.length > 0) {
+            asset = mergeAssetParts([asset, ...parts.map((p) => JSON.parse(p.json) as Asset)]);
+            store.markResolved(asset.name);
+          }
+        }
+        const wait = evaluate(asset, `${r.file}:${r.line}`);
+        if (wait) await wait;
+      }
+    }
+    if (hooks.progress) hooks.progress({ pass: 2, records: read, total });
+
+    // ---- assets known only by other parts (an IAM policy whose resource is not in the export)
+    const handled = new Set(policies.assetTypes());
+    for (const name of store.unresolved(handled)) {
+      const parts = store.parts(name);
+      stats.assets++;
+      const asset = mergeAssetParts(parts.map((p) => JSON.parse(p.json) as Asset));
+      const wait = evaluate(asset, `${parts[0]!.file}:${parts[0]!.line}`);
+      if (wait) await wait;
+    }
+    return stats;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,132 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/*
+ * What pass 1 of a scan keeps for pass 2, on disk so that memory stays flat however large the inventory:
+ * the non-RESOURCE parts of every asset (IAM_POLICY, ORG_POLICY, ACCESS_POLICY content), every part of the
+ * hierarchy assets (organizations, folders, projects: the ancestry conditions read), and the projects inside
+ * VPC Service Controls perimeters. Pass 2 joins by name. The file is temporary and deleted on close.
+ */
+
+export interface StoredPart {
+  json: string;
+  file: string;
+  line: number;
+}
+
+/** Rows per transaction: one commit per row would make pass 1 disk-bound. */
+const BATCH = 5000;
+
+export class SideStore {
+  private readonly dir: string;
+  private readonly db: Database.Database;
+  private readonly insertPart: Database.Statement<[string, string, string, string, number]>;
+  private readonly selectParts: Database.Statement<[string]>;
+  private readonly insertResolved: Database.Statement<[string]>;
+  private readonly insertPerimeter: Database.Statement<[string]>;
+  private pendingWrites = 0;
+  private inTransaction = false;
+  /** Names with stored parts; 0 lets pass 2 skip every lookup. */
+  partCount = 0;
+
+  constructor(parentDir = tmpdir()) {
+    this.dir = mkdtempSync(path.join(parentDir, 'warden-scan-'));
+    this.db = new Database(path.join(this.dir, 'side.sqlite'));
+    // A scratch file: durability buys nothing, and the page cache is bounded (cache_size in KiB when < 0).
+    this.db.pragma('journal_mode = OFF');
+    this.db.pragma('synchronous = OFF');
+    this.db.pragma('cache_size = -32000');
+    this.db.pragma('temp_store = FILE');
+    this.db.exec(`
+      CREATE TABLE parts (name TEXT NOT NULL, asset_type TEXT NOT NULL, json TEXT NOT NULL,
+                          file TEXT NOT NULL, line INTEGER NOT NULL);
+      CREATE INDEX parts_name ON parts (name);
+      CREATE TABLE resolved (name TEXT PRIMARY KEY) WITHOUT ROWID;
+      CREATE TABLE perimeter_projects (project TEXT PRIMARY KEY) WITHOUT ROWID;
+    `);
+    this.insertPart = this.db.prepare(
+      'INSERT INTO parts (name, asset_type, json, file, line) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.selectParts = this.db.prepare('SELECT json, file, line FROM parts WHERE name = ? ORDER BY rowid');
+    this.insertResolved = this.db.prepare('INSERT OR IGNORE INTO resolved (name) VALUES (?)');
+    this.insertPerimeter = this.db.prepare('INSERT OR IGNORE INTO perimeter_projects (project) VALUES (?)');
+  }
+
+  private write(): void {
+    if (!this.inTransaction) {
+      this.db.exec('BEGIN');
+      this.inTransaction = true;
+    }
+    if (++this.pendingWrites >= BATCH) this.commit();
+  }
+
+  /** Ends the open write batch; reads see every write either way (one connection). */
+  commit(): void {
+    if (this.inTransaction) this.db.exec('COMMIT');
+    this.inTransaction = false;
+    this.pendingWrites = 0;
+  }
+
+  addPart(name: string, assetType: string, json: string, file: string, line: number): void {
+    this.write();
+    this.insertPart.run(name, assetType, json, file, line);
+    this.partCount++;
+  }
+
+  addPerimeterProject(project: string): void {
+    this.write();
+    this.insertPerimeter.run(project);
+  }
+
+  parts(name: string): StoredPart[] {
+    return this.selectParts.all(name) as StoredPart[];
+  }
+
+  /** The asset was evaluated with its RESOURCE part: the end-of-scan sweep of part-only assets skips it. */
+  markResolved(name: string): void {
+    this.write();
+    this.insertResolved.run(name);
+  }
+
+  perimeterProjects(): string[] {
+    const rows = this.db
+      .prepare('SELECT project FROM perimeter_projects ORDER BY project')
+      .pluck()
+      .all() as string[];
+    // Copied into this realm's Array: the native addon's arrays fail `instanceof Array` inside a vm context
+    // (jest), and CEL's `in` then cannot treat the list as a list.
+    return Array.from(rows);
+  }
+
+  /**
+   * Assets known only by parts other than RESOURCE (e.g. an IAM policy whose resource was not exported), of
+   * the given types. Paged by name: a connection cannot run other statements while one iterates.
+   */
+  *unresolved(assetTypes: ReadonlySet<string>): Generator<string> {
+    this.commit();
+    const page = this.db
+      .prepare(
+        `SELECT name, MAX(asset_type) FROM parts
+         WHERE name > ? AND name NOT IN (SELECT name FROM resolved) GROUP BY name ORDER BY name LIMIT 500`,
+      )
+      .raw();
+    let after = '';
+    for (;;) {
+      const rows = page.all(after) as Array<[string, string]>;
+      if (rows.length === 0) return;
+      for (const [name, type] of rows) if (assetTypes.has(type)) yield name;
+      after = rows[rows.length - 1]![0];
+    }
+  }
+
+  close(): void {
+    try {
+      this.commit();
+      this.db.close();
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
