@@ -49,18 +49,51 @@ variable "firestore_location" {
 
 variable "watched_asset_types" {
   description = <<-EOT
-    Asset types the Cloud Asset feeds send to detect: every assetTypes entry of policies/ plus the resource
-    hierarchy the risk assessment reads (shared/engine/asset-scope.ts CONTEXT_ASSET_TYPES). detect
+    Asset types the Cloud Asset feeds send to detect: shared/engine/asset-scope.ts trackedAssetTypes(), i.e.
+    every assetTypes entry of policies/, the types policies read as `related`, and the resource hierarchy. detect
     dead-letters a type no policy handles, so a wider list only costs; a narrower one misses changes until
     the next sweep. test/deploy checks this default against the code and the policies.
   EOT
   type        = list(string)
   default = [
-    "cloudresourcemanager.googleapis.com/Organization",
+    "accesscontextmanager.googleapis.com/ServicePerimeter",
+    "apikeys.googleapis.com/Key",
+    "bigquery.googleapis.com/Dataset",
+    "bigquery.googleapis.com/Table",
+    "cloudkms.googleapis.com/CryptoKey",
+    "cloudkms.googleapis.com/KeyRing",
     "cloudresourcemanager.googleapis.com/Folder",
+    "cloudresourcemanager.googleapis.com/Organization",
     "cloudresourcemanager.googleapis.com/Project",
+    "compute.googleapis.com/BackendService",
+    "compute.googleapis.com/Disk",
     "compute.googleapis.com/Firewall",
+    "compute.googleapis.com/FirewallPolicy",
+    "compute.googleapis.com/Instance",
+    "compute.googleapis.com/Network",
+    "compute.googleapis.com/NetworkFirewallPolicy",
+    "compute.googleapis.com/Project",
+    "compute.googleapis.com/RegionBackendService",
+    "compute.googleapis.com/RegionNetworkFirewallPolicy",
+    "compute.googleapis.com/RegionTargetHttpsProxy",
+    "compute.googleapis.com/SslPolicy",
+    "compute.googleapis.com/Subnetwork",
+    "compute.googleapis.com/TargetHttpsProxy",
+    "compute.googleapis.com/TargetSslProxy",
+    "container.googleapis.com/Cluster",
+    "dataproc.googleapis.com/Cluster",
+    "dns.googleapis.com/ManagedZone",
+    "dns.googleapis.com/Policy",
+    "essentialcontacts.googleapis.com/Contact",
+    "iam.googleapis.com/ServiceAccountKey",
+    "logging.googleapis.com/LogMetric",
+    "logging.googleapis.com/LogSink",
+    "monitoring.googleapis.com/AlertPolicy",
+    "secretmanager.googleapis.com/Secret",
+    "serviceusage.googleapis.com/Service",
+    "sqladmin.googleapis.com/Instance",
     "storage.googleapis.com/Bucket",
+
   ]
 }
 

@@ -31,6 +31,8 @@ export async function handleAssetChange(msg: BusMessage, deps: Deps): Promise<Ha
     deps.logger.info('asset change skipped', { messageId: msg.messageId, reason });
     return { status: 'ignored', reason };
   }
+  const ancestors = change.kind === 'delete' ? change.ancestors : change.asset.ancestors;
+  await reevaluateRelating(deps, assetType, ancestors);
   if (applied.asset === null) {
     const name = change.kind === 'delete' ? change.name : change.asset.name;
     const changes = await deps.repo.resolveFindingsOf(name, applied.version, ACTOR, 'resource deleted');
@@ -42,4 +44,19 @@ export async function handleAssetChange(msg: BusMessage, deps: Deps): Promise<Ha
     status: 'done',
     detail: `${counts.evaluations} evaluated, ${counts.violations} violating, ${changes.length} finding change(s)`,
   };
+}
+
+/**
+ * A log metric, alert policy or contact changed: the projects, folders or organization whose policies read
+ * such assets as `related` context are judged again, since their verdict may have changed with it.
+ */
+async function reevaluateRelating(deps: Deps, assetType: string, ancestors: string[]): Promise<void> {
+  const relating = deps.policies.typesRelatingTo(assetType);
+  if (relating.length === 0) return;
+  for (const a of ancestors) {
+    const stored = await deps.repo.getAsset(`//cloudresourcemanager.googleapis.com/${a}`);
+    if (stored && relating.includes(stored.asset.assetType)) {
+      await evaluateAsset(deps, stored.asset, stored.version, 'feed', ACTOR);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import type { ActionContext, RemediationAction } from '../../shared/actions/types.js';
 import type { Deps, HandlerResult } from '../../shared/engine/deps.js';
-import { evaluationInput } from '../../shared/engine/evaluate-asset.js';
+import { evaluationInput } from '../../shared/engine/evaluation-input.js';
 import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
 import type { Action, ActionState } from '../../shared/model/action.js';
 import type { Asset } from '../../shared/model/asset.js';

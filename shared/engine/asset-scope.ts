@@ -11,9 +11,19 @@ export const CONTEXT_ASSET_TYPES = [
 ] as const;
 
 export function isTracked(policies: PolicySet, assetType: string): boolean {
-  return policies.handles(assetType) || (CONTEXT_ASSET_TYPES as readonly string[]).includes(assetType);
+  return (
+    policies.handles(assetType) ||
+    (CONTEXT_ASSET_TYPES as readonly string[]).includes(assetType) ||
+    policies.relatedAssetTypes().includes(assetType)
+  );
 }
 
 export function trackedAssetTypes(policies: PolicySet): string[] {
-  return [...new Set([...policies.policies.flatMap((p) => p.def.assetTypes), ...CONTEXT_ASSET_TYPES])];
+  return [
+    ...new Set([
+      ...policies.policies.flatMap((p) => p.def.assetTypes),
+      ...CONTEXT_ASSET_TYPES,
+      ...policies.relatedAssetTypes(),
+    ]),
+  ];
 }

@@ -1,8 +1,8 @@
 import type { Asset } from '../model/asset.js';
 import type { Finding } from '../model/finding.js';
 import type { FindingEvent } from '../model/events.js';
-import type { EvaluationInput } from '../policy/policy-set.js';
 import type { Deps } from './deps.js';
+import { evaluationInput } from './evaluation-input.js';
 import type { FindingChange } from './repository.js';
 
 export interface EvaluationCounts {
@@ -38,24 +38,6 @@ export async function evaluateAsset(
   const changes = await deps.repo.recordVerdicts({ asset, version, results, source, actor });
   await announce(deps, changes, actor);
   return { counts, changes };
-}
-
-/**
- * What the engine knows beyond the asset: its ancestors from the store (for inherited settings such as
- * audit configs) and the time. VPC Service Controls perimeters are not tracked by the engine yet, so
- * perimeter rules see them as unknown and stay silent rather than guess.
- */
-export async function evaluationInput(
-  deps: Pick<Deps, 'repo' | 'clock'>,
-  asset: Asset,
-): Promise<EvaluationInput> {
-  const ancestry: Asset[] = [];
-  for (const a of asset.ancestors) {
-    if (`//cloudresourcemanager.googleapis.com/${a}` === asset.name) continue;
-    const stored = await deps.repo.getAsset(`//cloudresourcemanager.googleapis.com/${a}`);
-    if (stored) ancestry.push(stored.asset);
-  }
-  return { ancestry, now: deps.clock.now().toISOString() };
 }
 
 /** Announces opened findings; a resolved or suppressed finding's pending actions no longer stand. */

@@ -146,6 +146,15 @@ export class Repository {
     });
   }
 
+  /** Every live asset of one type (for `related` context: log metrics, alert policies, contacts). */
+  async listAssetsOfType(assetType: string): Promise<Asset[]> {
+    const docs = await this.store.query(ASSETS, { where: [['assetType', '==', assetType]] });
+    return docs
+      .map(({ doc }) => doc as unknown as AssetDoc)
+      .filter((d) => !d.deletedTime)
+      .map(assetFromDoc);
+  }
+
   async getAsset(name: string): Promise<{ asset: Asset; version: string } | null> {
     const doc = (await this.store.get(ASSETS, stableId(name))) as AssetDoc | null;
     if (!doc || doc.deletedTime) return null;

@@ -57,6 +57,21 @@ export function daysSince(ts: unknown, now: string): number {
   return (n - t) / 86_400_000;
 }
 
+function normalizeFilter(s: string): string {
+  return s.replace(/'/g, '"').replace(/\s+/g, '').toLowerCase();
+}
+
+/**
+ * Whether a Logging filter contains every term (e.g. resource.type="gce_route", compute.routes.insert),
+ * compared without whitespace, quote style or case: CIS's filters written by hand differ in those, and an
+ * exact string match (as Prowler does) misses correct metrics (catalog F19).
+ */
+export function logFilterCovers(filter: unknown, terms: unknown[]): boolean {
+  if (typeof filter !== 'string' || filter.trim() === '') return false;
+  const f = normalizeFilter(filter);
+  return terms.every((t) => f.includes(normalizeFilter(String(t))));
+}
+
 /**
  * The one CEL environment every policy is compiled in. Helpers are registered for the GCP semantics that
  * plain CEL gets wrong (port ranges, ::/0, case-insensitive metadata), so that policies stay short.
@@ -81,6 +96,9 @@ export function createPolicyEnvironment(): Environment {
       (metadata: unknown, key: string) => metadataValue(metadata, key) ?? '',
     )
     .registerFunction('lower(string): string', (s: string) => s.toLowerCase())
+    .registerFunction('logFilterCovers(dyn, list): bool', (filter: unknown, terms: unknown[]) =>
+      logFilterCovers(filter, terms),
+    )
     .registerFunction('durationSeconds(dyn): double', (d: unknown) => durationSeconds(d))
     .registerFunction('daysSince(dyn, string): double', (ts: unknown, now: string) => daysSince(ts, now));
 }

@@ -16,6 +16,13 @@ export interface EvaluationEnv {
   params: Record<string, unknown>;
   /** RFC 3339: "now" for age rules, injected so that verdicts are reproducible. */
   now: string;
+  /** Assets of the types the asset's policies declare as `related`, in its project or under it. */
+  related?: Asset[];
+  /**
+   * Related asset types whose absence means something: the inventory was listed for them (an export
+   * filtered to other types says nothing about log metrics, so rules must stay silent then).
+   */
+  relatedKnown?: string[];
 }
 
 export interface CompiledPolicy {
@@ -85,6 +92,8 @@ export function evaluationContext(asset: Asset, env: EvaluationEnv): Record<stri
     perimeters: env.perimeters,
     params: env.params,
     now: env.now,
+    related: env.related ? env.related.map(ancestorView) : [],
+    relatedKnown: env.relatedKnown ?? [],
   };
 }
 

@@ -17,6 +17,11 @@ export const PolicyFileSchema = z
     assetTypes: z.array(AssetTypeSchema).min(1),
     /** CEL over `resource`, `iamPolicy`, `asset`; true means the asset violates the policy. */
     condition: z.string().min(1),
+    /**
+     * Asset types of the same project (or, for an organization or folder, under it) the condition sees as
+     * `related`: CIS checks such as "a log metric with this filter and an alert on it exist" span assets.
+     */
+    related: z.array(AssetTypeSchema).default([]),
     /** Dotted paths (from the evaluation context) reported as the finding's evidence. */
     evidence: z.array(z.string()).default([]),
     remediation: z.union([
@@ -47,6 +52,10 @@ export const PolicyTestFileSchema = z
               .object({ known: z.boolean(), projects: z.array(z.string()) })
               .strict()
               .optional(),
+            /** Assets of the policy's `related` types in the asset's scope, in CAI camelCase. */
+            related: z.array(z.record(z.string(), z.unknown())).optional(),
+            /** Related types the inventory covers; default: all of the policy's `related` types. */
+            relatedKnown: z.array(z.string()).optional(),
             /** Overrides of params.yaml values, camelCase as CEL sees them. */
             params: z.record(z.string(), z.unknown()).optional(),
             /** RFC 3339; default 2026-01-01T00:00:00Z. */

@@ -27,12 +27,19 @@ export interface PolicyResult {
 }
 
 /** What the caller knows beyond the asset; missing parts mean "unknown", never "compliant". */
-export type EvaluationInput = Partial<Pick<EvaluationEnv, 'ancestry' | 'perimeters'>> & { now: string };
+export type EvaluationInput = Partial<Pick<EvaluationEnv, 'ancestry' | 'perimeters'>> & {
+  now: string;
+  /** Assets of these types in the asset's project (or under the organization/folder it is); see `related`. */
+  related?: (asset: Asset, assetTypes: readonly string[]) => Asset[];
+  /** Related types the inventory covers (see EvaluationEnv.relatedKnown). */
+  relatedKnown?: string[];
+};
 
 export class PolicySet {
   private readonly byType = new Map<string, CompiledPolicy[]>();
   private readonly byId = new Map<string, CompiledPolicy>();
   private readonly celParams: Record<string, unknown>;
+  private readonly relatedByType = new Map<string, string[]>();
 
   constructor(
     readonly policies: readonly CompiledPolicy[],
@@ -48,8 +55,25 @@ export class PolicySet {
         const list = this.byType.get(t) ?? [];
         list.push(p);
         this.byType.set(t, list);
+        if (p.def.related.length)
+          this.relatedByType.set(t, [...new Set([...(this.relatedByType.get(t) ?? []), ...p.def.related])]);
       }
     }
+  }
+
+  /** Asset types some policy reads as related context (the engine and the scan keep them for lookups). */
+  relatedAssetTypes(): string[] {
+    return [...new Set([...this.relatedByType.values()].flat())];
+  }
+
+  /** Asset types the policies of `assetType` read as related context. */
+  relatedTypesOf(assetType: string): string[] {
+    return this.relatedByType.get(assetType) ?? [];
+  }
+
+  /** Asset types whose policies read assets of `relatedType` (re-evaluated when such an asset changes). */
+  typesRelatingTo(relatedType: string): string[] {
+    return [...this.relatedByType.entries()].filter(([, rs]) => rs.includes(relatedType)).map(([t]) => t);
   }
 
   get(id: string): CompiledPolicy | undefined {
@@ -82,6 +106,9 @@ export class PolicySet {
       params: this.celParams,
       now: input.now,
     };
+    const relatedTypes = this.relatedByType.get(asset.assetType);
+    if (relatedTypes && input.related) env.related = input.related(asset, relatedTypes);
+    if (input.relatedKnown) env.relatedKnown = input.relatedKnown;
     const out: PolicyResult[] = [];
     // Built once per asset, on the first policy in scope, and shared: conditions only read it.
     let ctx: Record<string, unknown> | undefined;

@@ -96,6 +96,10 @@ export async function runPolicyTables(dir: string, policies: PolicySet): Promise
         perimeters: c.perimeters ?? { known: false, projects: [] },
         params: { ...paramsForCel(policies.params), ...(c.params ?? {}) },
         now: c.now ?? TABLE_NOW,
+        relatedKnown: c.relatedKnown ?? policy.def.related,
+        related: (c.related ?? []).map((a, j) =>
+          AssetSchema.parse({ name: `//test/related/${j}`, ancestors: [], ...a }),
+        ),
       });
       const violated = verdict.kind === 'violation';
       const ok = verdict.kind !== 'error' && violated === c.violated;

@@ -1,3 +1,4 @@
+import { isRelated } from '../policy/related.js';
 import { mergeAssetParts } from '../contracts/cai.js';
 import type { Asset } from '../model/asset.js';
 import { SEVERITIES, type Severity } from '../model/policy.js';
@@ -122,6 +123,13 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
   try {
     // ---- pass 1: context (non-RESOURCE parts, hierarchy, perimeters) into the side store
     let sawPerimeter = false;
+    // Assets some policy reads as `related` (log metrics, alert policies, essential contacts): few per
+    // project, so they are kept in memory; the quoted type test keeps the check cheap on every record.
+    const relatedTypes = policies.relatedAssetTypes();
+    const relatedQuoted = relatedTypes.map((t) => `"${t}"`);
+    const related: Asset[] = [];
+    // A type never seen may simply not have been exported: its absence proves nothing.
+    const relatedSeen = new Set<string>();
     for await (const batch of readRawInventory(opts.paths)) {
       for (const r of batch) {
         if (r.kind === 'error') {
@@ -132,7 +140,8 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
         stats.records++;
         if (hooks.progress && stats.records % PROGRESS_EVERY === 0)
           hooks.progress({ pass: 1, records: stats.records, total: 0 });
-        if (!mayNeedPass1(r.text)) continue;
+        const maybeRelated = relatedQuoted.length > 0 && relatedQuoted.some((q) => r.text.includes(q));
+        if (!maybeRelated && !mayNeedPass1(r.text)) continue;
         const parsed = parseRecordText(r.text);
         if (!parsed.ok) {
           stats.inputErrors++;
@@ -140,6 +149,10 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
           continue;
         }
         const a = parsed.asset;
+        if (relatedTypes.includes(a.assetType) && a.resource) {
+          related.push(a);
+          relatedSeen.add(a.assetType);
+        }
         if (HIERARCHY_TYPES.has(a.assetType)) {
           store.addPart(a.name, a.assetType, JSON.stringify(a), r.file, r.line);
         } else if (hasSidePart(a)) {
@@ -187,7 +200,13 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
     /** Synchronous unless the output asks to wait: an async call per asset costs a promise per asset. */
     const evaluate = (asset: Asset, source: string): Promise<void> | undefined => {
       let wait: Promise<void> | undefined;
-      const results = policies.evaluate(asset, { ancestry: ancestryOf(asset), perimeters, now });
+      const results = policies.evaluate(asset, {
+        ancestry: ancestryOf(asset),
+        perimeters,
+        now,
+        related: (a, types) => related.filter((c) => types.includes(c.assetType) && isRelated(a, c)),
+        relatedKnown: [...relatedSeen],
+      });
       for (const result of results) {
         const layer = result.policy.def.layer;
         let tally = stats.byLayer.get(layer);

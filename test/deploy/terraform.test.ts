@@ -10,7 +10,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { CONTEXT_ASSET_TYPES } from '../../shared/engine/asset-scope.js';
+import { CONTEXT_ASSET_TYPES, trackedAssetTypes } from '../../shared/engine/asset-scope.js';
+import { loadPolicies } from '../../shared/policy/policy-set.js';
 import { SweepEventSchema } from '../../shared/model/events.js';
 import { TOPICS } from '../../shared/model/topics.js';
 
@@ -701,21 +702,11 @@ describe('Firestore', () => {
 });
 
 describe('Cloud Asset Inventory feeds', () => {
-  async function policyAssetTypes(): Promise<Set<string>> {
-    const types = new Set<string>();
-    for (const file of await walk(path.join(ROOT, 'policies'))) {
-      if (!file.endsWith('.yaml') || file.endsWith('.test.yaml') || path.basename(file) === 'automation.yaml')
-        continue;
-      const doc: unknown = parseYaml(await readFile(file, 'utf8'));
-      if (isObj(doc) && Array.isArray(doc['assetTypes'])) {
-        for (const t of doc['assetTypes']) types.add(String(t));
-      }
-    }
-    return types;
-  }
-
-  it('watches exactly the asset types the policies and the risk context need', async () => {
-    const expected = new Set([...(await policyAssetTypes()), ...CONTEXT_ASSET_TYPES]);
+  it('watches exactly the asset types the engine tracks (policies, their related types, the hierarchy)', async () => {
+    const policies = await loadPolicies(path.join(ROOT, 'policies'));
+    expect(policies.errors).toEqual([]);
+    const expected = new Set(trackedAssetTypes(policies));
+    for (const t of CONTEXT_ASSET_TYPES) expect(expected.has(t)).toBe(true);
     const watched = strings(tf.variables.get('watched_asset_types')?.['default'], 'watched_asset_types');
     expect([...watched].sort()).toEqual([...expected].sort());
   });
