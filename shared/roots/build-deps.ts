@@ -28,14 +28,17 @@ export async function loadEngineConfig(
 ): Promise<EngineConfig> {
   const policiesDir = opts.policiesDir ?? path.join(projectRoot(), 'policies');
   const policies = await loadPolicies(policiesDir);
-  // A policy naming an action not implemented yet still detects; its findings are recommend-only until then.
+  // A policy naming an action this version does not ship still detects; its findings stay recommend-only until it does.
   const known = new Set(ACTIONS.map((a) => a.id));
   for (const p of policies.policies) {
     if (p.remediation.kind === 'action' && !known.has(p.remediation.action))
-      logger.warn('remediation action not implemented: findings of this policy are not fixed automatically', {
-        policyId: p.def.id,
-        action: p.remediation.action,
-      });
+      logger.warn(
+        'remediation action not available in this version: findings of this policy are not fixed automatically',
+        {
+          policyId: p.def.id,
+          action: p.remediation.action,
+        },
+      );
   }
   for (const e of policies.errors) logger.error('policy not loaded', { error: formatSourceError(e) });
   const automation = await loadAutomationConfig(

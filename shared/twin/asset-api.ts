@@ -118,7 +118,10 @@ export function assetApi(inv: Inventory): ApiSurface {
           const contentType = contentTypeOf(req.query.get('contentType'));
           const assetTypes = req.query.getAll('assetTypes');
           if (req.query.get('readTime')) {
-            throw new TwinHttpError(501, 'The GCP twin keeps no history: readTime is not implemented.');
+            throw new TwinHttpError(
+              501,
+              'The GCP twin keeps no history, so it cannot answer for a past readTime.',
+            );
           }
           if (req.query.getAll('relationshipTypes').length > 0) {
             throw new TwinHttpError(501, 'The GCP twin does not implement relationshipTypes.');
