@@ -34,13 +34,12 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
 
   const policy = deps.policies.get(finding.policyId);
   const action = deps.actions.get(finding.remediation.action);
-  if (!policy || !action) {
-    return rejectMessage(
-      deps,
-      'findings',
-      msg,
-      `policy ${finding.policyId} or action ${finding.remediation.action} is not loaded`,
-    );
+  if (!policy) return rejectMessage(deps, 'findings', msg, `policy ${finding.policyId} is not loaded`);
+  if (!action) {
+    return {
+      status: 'ignored',
+      reason: `action ${finding.remediation.action} is not available in this version: recommend only`,
+    };
   }
   const stored = await deps.repo.getAsset(finding.resourceName);
   if (!stored) return { status: 'ignored', reason: 'resource no longer exists' };

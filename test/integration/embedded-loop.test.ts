@@ -106,6 +106,8 @@ describe('the embedded loop on the example landing zone', () => {
     const second = await engine.sweep();
     expect(second.violations).toBeLessThan(first.violations);
     expect(await engine.deps.repo.verifyAudit()).toMatchObject({ ok: true });
+    // A clean inventory leaves no dead letters: findings whose action this version lacks are recommend-only.
+    expect(await engine.deps.repo.listDeadLetters()).toEqual([]);
     // Every audit record is mirrored once as a structured log line.
     const mirrored = logger.records
       .filter((r) => r.msg === 'audit record')
