@@ -14,12 +14,29 @@ export type CloudTarget =
  * plus ~0.5 s per client (platform notes), which a Cloud Function pays on every cold start for clients it
  * never calls. Getters are async because loading is a dynamic import.
  */
+type ComputeModule = typeof import('@google-cloud/compute');
+/** The Compute Engine v1 clients (InstancesClient, SubnetworksClient, ZoneOperationsClient, …). */
+export type ComputeClientName = {
+  [K in keyof ComputeModule]: K extends `${string}Client`
+    ? ComputeModule[K] extends new (...args: never[]) => unknown
+      ? K
+      : never
+    : never;
+}[keyof ComputeModule];
+export type ComputeClient<K extends ComputeClientName> = ComputeModule[K] extends new (
+  ...args: never[]
+) => infer C
+  ? C
+  : never;
+
 export interface CloudClients {
   readonly target: CloudTarget;
   storage(): Promise<Storage>;
   firewalls(): Promise<FirewallsClient>;
   globalOperations(): Promise<GlobalOperationsClient>;
   assets(): Promise<AssetServiceClient>;
+  /** Any other Compute Engine client, built once on first use with the same endpoint and credentials. */
+  compute<K extends ComputeClientName>(name: K): Promise<ComputeClient<K>>;
   /** Closes the gax clients built so far. */
   close(): Promise<void>;
 }
@@ -124,6 +141,20 @@ export function createCloudClients(opts: CloudClientsOptions): CloudClients {
   const firewalls = lazy(async () => new (await compute.get()).FirewallsClient(gaxOptions()));
   const globalOperations = lazy(async () => new (await compute.get()).GlobalOperationsClient(gaxOptions()));
   const assets = lazy(async () => new (await import('@google-cloud/asset')).AssetServiceClient(gaxOptions()));
+  const computeClients = new Map<string, ReturnType<typeof lazy<{ close(): Promise<void> }>>>();
+  const computeClient = <K extends ComputeClientName>(name: K): Promise<ComputeClient<K>> => {
+    let entry = computeClients.get(name);
+    if (!entry) {
+      entry = lazy(async () => {
+        const Ctor = (await compute.get())[name] as unknown as new (o: GaxOptions) => {
+          close(): Promise<void>;
+        };
+        return new Ctor(gaxOptions());
+      });
+      computeClients.set(name, entry);
+    }
+    return entry.get() as unknown as Promise<ComputeClient<K>>;
+  };
 
   return {
     target,
@@ -131,8 +162,14 @@ export function createCloudClients(opts: CloudClientsOptions): CloudClients {
     firewalls: firewalls.get,
     globalOperations: globalOperations.get,
     assets: assets.get,
+    compute: computeClient,
     async close() {
-      const gax = [firewalls.built(), globalOperations.built(), assets.built()];
+      const gax = [
+        firewalls.built(),
+        globalOperations.built(),
+        assets.built(),
+        ...[...computeClients.values()].map((c) => c.built()),
+      ];
       await Promise.all(
         gax.map(async (p) => {
           if (!p) return;
