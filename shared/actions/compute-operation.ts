@@ -26,6 +26,31 @@ export async function waitForGlobalOperation(
   project: string,
   started: IOperation,
 ): Promise<IOperation> {
+  return waitUntilDone(started, async (operation) => {
+    const ops = await ctx.cloud.globalOperations();
+    const [op] = await ops.wait({ project, operation });
+    return op;
+  });
+}
+
+/** The same for a regional operation (subnetworks, regional backend services, …): regionOperations.wait. */
+export async function waitForRegionOperation(
+  ctx: ActionContext,
+  project: string,
+  region: string,
+  started: IOperation,
+): Promise<IOperation> {
+  return waitUntilDone(started, async (operation) => {
+    const ops = await ctx.cloud.compute('RegionOperationsClient');
+    const [op] = await ops.wait({ project, region, operation });
+    return op;
+  });
+}
+
+async function waitUntilDone(
+  started: IOperation,
+  waitOnce: (operation: string) => Promise<IOperation>,
+): Promise<IOperation> {
   const name = started.name;
   if (!name)
     throw new WardenError('compute returned an operation without a name', {
@@ -40,9 +65,8 @@ export async function waitForGlobalOperation(
         code: 'DEADLINE_EXCEEDED',
       });
     }
-    const ops = await ctx.cloud.globalOperations();
     try {
-      [op] = await ops.wait({ project, operation: name });
+      op = await waitOnce(name);
     } catch (err) {
       throw toWardenError(err, `waiting for operation ${name}`);
     }

@@ -8,10 +8,18 @@ import type { CloudClients } from '../cloud/clients.js';
 export interface ActionSettings {
   /** Source ranges an internet-open firewall rule is narrowed to (IAP TCP forwarding by default). */
   firewallSafeSourceRanges: string[];
+  /** Label keys every VM and disk must carry: set from required_labels in policies/params.yaml. */
+  requiredLabels: string[];
+  /** The value a missing required label is added with, by key; keys not listed get `labelDefaultValue`. */
+  labelDefaults: Record<string, string>;
+  labelDefaultValue: string;
 }
 
 export const DEFAULT_ACTION_SETTINGS: ActionSettings = {
   firewallSafeSourceRanges: ['35.235.240.0/20'],
+  requiredLabels: ['env', 'team', 'cost-center'],
+  labelDefaults: {},
+  labelDefaultValue: 'unassigned',
 };
 
 export interface ActionContext {

@@ -45,7 +45,9 @@ export async function loadEngineConfig(
     opts.automationFile ?? path.join(policiesDir, 'automation.yaml'),
   );
   if (opts.dryRun) automation.dry_run = true;
-  return { policies, automation, actionSettings: DEFAULT_ACTION_SETTINGS };
+  // The label fix adds exactly the keys the label policies require: one list, in params.yaml.
+  const actionSettings = { ...DEFAULT_ACTION_SETTINGS, requiredLabels: policies.params.required_labels };
+  return { policies, automation, actionSettings };
 }
 
 export function buildDeps(parts: {

@@ -1,13 +1,15 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Asset } from '../model/asset.js';
+import { computeOperations } from './compute-operations.js';
 import { TwinHttpError } from './http.js';
 import type { Inventory } from './inventory.js';
 import { mergePatch, type JsonObject } from './merge-patch.js';
 import { intParam, parseBody, type ApiSurface } from './routes.js';
 
 /**
- * Compute Engine v1: firewalls.get/list/patch and globalOperations.get/wait.
+ * Compute Engine v1: firewalls.get/list/patch, and globalOperations.get/wait from the shared operation
+ * store (compute-operations.ts), which also holds the global operations of compute-network-api.ts.
  *
  * What @google-cloud/compute (REST "fallback" transport) really sends: plain paths with an empty query —
  * unlike the asset client, no `$alt=json;enum-encoding=int` — so enums travel as names both ways. Some
@@ -25,8 +27,6 @@ import { intParam, parseBody, type ApiSurface } from './routes.js';
 
 const FIREWALLS = /^\/compute\/v1\/projects\/([^/]+)\/global\/firewalls$/;
 const FIREWALL = /^\/compute\/v1\/projects\/([^/]+)\/global\/firewalls\/([^/]+)$/;
-const OPERATION = /^\/compute\/v1\/projects\/([^/]+)\/global\/operations\/([^/]+)$/;
-const OPERATION_WAIT = /^\/compute\/v1\/projects\/([^/]+)\/global\/operations\/([^/]+)\/wait$/;
 
 const API_BASE = 'https://www.googleapis.com/compute/v1';
 
@@ -68,15 +68,17 @@ export function firewallAssetName(project: string, firewall: string): string {
   return `//compute.googleapis.com/projects/${project}/global/firewalls/${firewall}`;
 }
 
-interface OperationState {
-  op: JsonObject;
-  reads: number;
-  fail: boolean;
-  complete: () => Promise<void>;
+/** FirewallLogConfig.metadata "can only be specified ... if logging is enabled": off is `{enable: false}`. */
+function withLogDetailsOnlyWhenOn(data: JsonObject): JsonObject {
+  const log = data['logConfig'];
+  if (typeof log === 'object' && log !== null && (log as JsonObject)['enable'] === false) {
+    return { ...data, logConfig: { enable: false } };
+  }
+  return data;
 }
 
 export function computeApi(inv: Inventory, operationPolls: number): ApiSurface {
-  const operations = new Map<string, OperationState>(); // by "project/name" and "project/id"
+  const operations = computeOperations(inv, operationPolls);
   let seq = 0;
 
   const firewallAsset = (project: string, firewall: string): Asset => {
@@ -93,50 +95,6 @@ export function computeApi(inv: Inventory, operationPolls: number): ApiSurface {
     return asset;
   };
   const render = (data: JsonObject): JsonObject => ({ kind: 'compute#firewall', ...structuredClone(data) });
-
-  const finish = async (state: OperationState): Promise<void> => {
-    const now = inv.now();
-    state.op['status'] = 'DONE';
-    state.op['progress'] = 100;
-    state.op['startTime'] ??= now;
-    state.op['endTime'] = now;
-    if (state.fail) {
-      state.op['error'] = {
-        errors: [
-          { code: 'INTERNAL_ERROR', message: 'The operation failed (fault injected by the GCP twin).' },
-        ],
-      };
-      state.op['httpErrorStatusCode'] = 500;
-      state.op['httpErrorMessage'] = 'INTERNAL SERVER ERROR';
-      return;
-    }
-    await state.complete();
-  };
-
-  /** One read moves the operation one step: PENDING → RUNNING → … → DONE after `operationPolls` reads. */
-  const advance = async (state: OperationState): Promise<void> => {
-    if (state.op['status'] === 'DONE') return;
-    state.reads += 1;
-    if (state.reads >= operationPolls) {
-      await finish(state);
-    } else {
-      state.op['status'] = 'RUNNING';
-      state.op['startTime'] ??= inv.now();
-      state.op['progress'] = Math.floor((100 * state.reads) / operationPolls);
-    }
-  };
-
-  // compute accepts an operation's name or its numeric id in the path.
-  const operationState = (project: string, operation: string): OperationState => {
-    const state = operations.get(`${project}/${operation}`);
-    if (!state) {
-      throw new TwinHttpError(
-        404,
-        `The resource 'projects/${project}/global/operations/${operation}' was not found`,
-      );
-    }
-    return state;
-  };
 
   return {
     routes: [
@@ -219,64 +177,27 @@ export function computeApi(inv: Inventory, operationPolls: number): ApiSurface {
             );
           }
 
-          seq += 1;
-          const now = inv.clock.now();
-          const id = String(4_000_000_000_000_000_000n + BigInt(seq));
-          const name = `operation-${now.getTime()}-${seq.toString(16).padStart(13, '0')}`;
-          const targetLink = `${API_BASE}/projects/${project}/global/firewalls/${firewall}`;
-          const op: JsonObject = {
-            kind: 'compute#operation',
-            id,
-            name,
+          const op = await operations.start({
+            project,
+            scope: { kind: 'global' },
             operationType: 'patch',
-            targetLink,
+            targetLink: `${API_BASE}/projects/${project}/global/firewalls/${firewall}`,
             targetId: String(data['id'] ?? ''),
-            status: 'PENDING',
-            user: 'warden@gcp-twin.invalid',
-            progress: 0,
-            insertTime: now.toISOString(),
-            selfLink: `${API_BASE}/projects/${project}/global/operations/${name}`,
-          };
-          const state: OperationState = {
-            op,
-            reads: 0,
             fail: req.failOperation,
             // The patch lands when the operation completes, onto the rule as it is then.
             complete: async () => {
               await inv.change(asset.name, ['RESOURCE'], (a) => {
                 a.resource = {
                   ...(a.resource ?? {}),
-                  data: mergePatch(a.resource?.data ?? {}, patch) as JsonObject,
+                  data: withLogDetailsOnlyWhenOn(mergePatch(a.resource?.data ?? {}, patch) as JsonObject),
                 };
               });
             },
-          };
-          operations.set(`${project}/${name}`, state);
-          operations.set(`${project}/${id}`, state);
-          if (operationPolls <= 0) await finish(state);
-          return { status: 200, body: structuredClone(op) };
+          });
+          return { status: 200, body: op };
         },
       },
-      {
-        method: 'GET',
-        pattern: OPERATION,
-        async handle(req) {
-          const state = operationState(req.params[0] as string, req.params[1] as string);
-          await advance(state);
-          return { status: 200, body: structuredClone(state.op) };
-        },
-      },
-      {
-        // "Waits for the operation to return as DONE or for the request to approach the 2 minute deadline
-        // ... not guaranteed to wait": here each call is one step, so callers must loop until DONE.
-        method: 'POST',
-        pattern: OPERATION_WAIT,
-        async handle(req) {
-          const state = operationState(req.params[0] as string, req.params[1] as string);
-          await advance(state);
-          return { status: 200, body: structuredClone(state.op) };
-        },
-      },
+      ...operations.routes('global'),
     ],
     concurrentChanges: [
       {

@@ -4,6 +4,8 @@ import type { Asset } from '../model/asset.js';
 import type { Clock } from '../ports/clock.js';
 import { assetApi } from './asset-api.js';
 import { computeApi } from './compute-api.js';
+import { computeInstanceApi } from './compute-instance-api.js';
+import { computeNetworkApi } from './compute-network-api.js';
 import { decideFaults, seededRng, type FaultRule } from './faults.js';
 import { googleErrorBody, parseJsonBody, queryRecord, readBody, sendJson, TwinHttpError } from './http.js';
 import { Inventory, type FeedSink } from './inventory.js';
@@ -64,7 +66,14 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
   const inv = new Inventory(opts.assets, opts.clock, opts.onFeed);
   let iamSeq = 0;
   const nextIamEtag = (): string => protoCounterEtag(++iamSeq);
-  const surfaces = [storageApi(inv, nextIamEtag), computeApi(inv, opts.operationPolls ?? 2), assetApi(inv)];
+  const surfaces = [
+    storageApi(inv, nextIamEtag),
+    // Before computeApi: its global operation routes would otherwise take this surface's operations.
+    computeInstanceApi(inv, opts.operationPolls ?? 2),
+    computeApi(inv, opts.operationPolls ?? 2),
+    computeNetworkApi(inv, opts.operationPolls ?? 2),
+    assetApi(inv),
+  ];
   const routes: Route[] = surfaces.flatMap((s) => s.routes);
   const changes: ConcurrentChange[] = surfaces.flatMap((s) => s.concurrentChanges);
   let faults = copyRules(opts.faults ?? []);

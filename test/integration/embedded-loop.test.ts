@@ -151,9 +151,27 @@ describe('the embedded loop on the example landing zone', () => {
       'storage.bucket.enable-uniform-access:awaiting_approval',
       'storage.bucket.enforce-public-access-prevention:verified',
     ]);
-    for (const a of actions.filter((x) => x.state === 'verified')) {
-      const id = a.resourceName.split('/').pop()!;
-      expect(patches(engine, id)).toBe(1);
+    // VM, disk and compute-project fixes are POST …/setMetadata|setLabels|setDeletionProtection|
+    // setCommonInstanceMetadata calls on the resource: one per verified action on it.
+    const computeSetCalls = /^compute\.(instance|disk|project)\./;
+    const verified = actions.filter((x) => x.state === 'verified');
+    // Other fixes are PATCH/PUT calls: one per verified action on the resource (a firewall rule can get
+    // both compute.firewall.restrict-internet-source and compute.firewall.enable-logging).
+    const patched = verified.filter((x) => !computeSetCalls.test(x.actionType));
+    for (const name of new Set(patched.map((a) => a.resourceName))) {
+      const id = name.split('/').pop()!;
+      expect(patches(engine, id)).toBe(patched.filter((a) => a.resourceName === name).length);
+    }
+    const computeVerified = verified.filter((x) => computeSetCalls.test(x.actionType));
+    for (const name of new Set(computeVerified.map((a) => a.resourceName))) {
+      const rest = name.replace('//compute.googleapis.com/', '/compute/v1/');
+      const sets = engine.twin.requests.filter(
+        (r) =>
+          r.method === 'POST' &&
+          r.path.startsWith(`${rest}/set`) &&
+          !r.path.slice(rest.length + 1).includes('/'),
+      ).length;
+      expect(sets).toBe(computeVerified.filter((a) => a.resourceName === name).length);
     }
     expect(await engine.deps.repo.verifyAudit()).toMatchObject({ ok: true });
   });

@@ -69,6 +69,9 @@ function inventory(): Asset[] {
           disabled: false,
           sourceRanges: ['0.0.0.0/0'],
           allowed: [{ IPProtocol: 'tcp', ports: ['22'] }],
+          // Logged, so that firewall-logging-disabled (compute.firewall.enable-logging, low risk, auto)
+          // does not patch this rule too and take the faults meant for the source-range fix.
+          logConfig: { enable: true, metadata: 'INCLUDE_ALL_METADATA' },
           selfLink: 'https://www.googleapis.com/compute/v1/projects/dev-proj/global/firewalls/allow-ssh',
         },
       },

@@ -1,0 +1,480 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Asset } from '../model/asset.js';
+import { TwinHttpError } from './http.js';
+import type { Inventory } from './inventory.js';
+import type { JsonObject } from './merge-patch.js';
+import { parseBody, type ApiSurface, type RouteRequest, type RouteResponse } from './routes.js';
+
+/**
+ * Compute Engine v1: instances (get, setMetadata, setLabels, setDeletionProtection), disks (get,
+ * setLabels), the compute project (get, setCommonInstanceMetadata), zone operations (get, wait) and the
+ * global operations the project calls start.
+ *
+ * What @google-cloud/compute (REST fallback) sends, as logged by test/twin/compute-instance-api.test.ts:
+ * - instances.setMetadata: POST …/zones/Z/instances/I/setMetadata, body = the Metadata resource
+ *   `{fingerprint, items: [{key, value}]}` (an empty `items` list is omitted: no items = clear them all);
+ * - projects.setCommonInstanceMetadata: POST /projects/P/setCommonInstanceMetadata, the same body;
+ * - instances.setLabels / disks.setLabels: POST …/setLabels, body `{labels, labelFingerprint}`;
+ * - instances.setDeletionProtection: POST …/instances/I/setDeletionProtection?deletionProtection=true|false
+ *   with no body (the API's default for an absent parameter is true);
+ * - zoneOperations.wait: POST …/zones/Z/operations/OP/wait with the JSON string `""` as body.
+ *
+ * Metadata and labels are optimistic-locked (catalog F10): a write must carry the current fingerprint, or it
+ * fails with 412 conditionNotMet; `items` and `labels` replace the whole list. Every accepted change gets a
+ * new fingerprint. As with firewalls, the change lands when its operation completes.
+ */
+
+const P = '([^/]+)';
+const INSTANCE = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/instances/${P}$`);
+const INSTANCE_METHOD = (m: string) =>
+  new RegExp(`^/compute/v1/projects/${P}/zones/${P}/instances/${P}/${m}$`);
+const INSTANCE_ANY = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/instances/${P}(?:/[A-Za-z]+)?$`);
+const DISK = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/disks/${P}$`);
+const DISK_SET_LABELS = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/disks/${P}/setLabels$`);
+const DISK_ANY = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/disks/${P}(?:/[A-Za-z]+)?$`);
+const PROJECT = new RegExp(`^/compute/v1/projects/${P}$`);
+const PROJECT_SET_METADATA = new RegExp(`^/compute/v1/projects/${P}/setCommonInstanceMetadata$`);
+const PROJECT_ANY = new RegExp(`^/compute/v1/projects/${P}(?:/setCommonInstanceMetadata)?$`);
+const ZONE_OPERATION = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/operations/${P}$`);
+const ZONE_OPERATION_WAIT = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/operations/${P}/wait$`);
+/**
+ * Global operations started here have real compute's name shape (operation-MS-HEX13-HEX8-HEX8) and ids
+ * from 5e18 on, so these patterns never take the firewall surface's operations (compute-api.ts), whose
+ * routes come after this surface's.
+ */
+const OWN_GLOBAL_OP = '(operation-\\d+-[0-9a-f]{13}-[0-9a-f]{8}-[0-9a-f]{8}|5\\d{18})';
+const GLOBAL_OPERATION = new RegExp(`^/compute/v1/projects/${P}/global/operations/${OWN_GLOBAL_OP}$`);
+const GLOBAL_OPERATION_WAIT = new RegExp(
+  `^/compute/v1/projects/${P}/global/operations/${OWN_GLOBAL_OP}/wait$`,
+);
+
+const API_BASE = 'https://www.googleapis.com/compute/v1';
+export const INSTANCE_TYPE = 'compute.googleapis.com/Instance';
+export const DISK_TYPE = 'compute.googleapis.com/Disk';
+export const COMPUTE_PROJECT_TYPE = 'compute.googleapis.com/Project';
+
+export function instanceAssetName(project: string, zone: string, instance: string): string {
+  return `//compute.googleapis.com/projects/${project}/zones/${zone}/instances/${instance}`;
+}
+export function diskAssetName(project: string, zone: string, disk: string): string {
+  return `//compute.googleapis.com/projects/${project}/zones/${zone}/disks/${disk}`;
+}
+export function computeProjectAssetName(project: string): string {
+  return `//compute.googleapis.com/projects/${project}`;
+}
+
+const MetadataBody = z.looseObject({
+  kind: z.string().optional(),
+  fingerprint: z.string().optional(),
+  items: z
+    .array(
+      z.looseObject({
+        key: z.string().regex(/^[a-zA-Z0-9-_]{1,128}$/, 'Must be 1-128 letters, digits, - or _.'),
+        value: z.string().max(262_144).optional(),
+      }),
+    )
+    .optional(),
+});
+
+const LABEL_KEY = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;
+const LABEL_VALUE = /^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$/u;
+const LabelsBody = z.looseObject({
+  labelFingerprint: z.string().optional(),
+  labels: z
+    .record(
+      z.string().regex(LABEL_KEY, 'Label keys must start with a lowercase letter (max 63 characters).'),
+      z.string().regex(LABEL_VALUE, 'Label values must be lowercase letters, digits, _ or - (max 63).'),
+    )
+    .refine((l) => Object.keys(l).length <= 64, 'At most 64 labels.')
+    .optional(),
+});
+
+interface OperationState {
+  op: JsonObject;
+  reads: number;
+  fail: boolean;
+  complete: () => Promise<void>;
+}
+
+type Scope = { kind: 'zone'; zone: string } | { kind: 'global' };
+
+function notFound(what: string): TwinHttpError {
+  return new TwinHttpError(404, `The resource '${what}' was not found`, { reason: 'notFound' });
+}
+
+function conditionNotMet(message: string): TwinHttpError {
+  return new TwinHttpError(412, message, { reason: 'conditionNotMet' });
+}
+
+export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiSurface {
+  const operations = new Map<string, OperationState>(); // "scope/project/name" and "scope/project/id"
+  let seq = 0;
+
+  /** A new opaque 8-byte fingerprint, as compute returns them (base64). Every accepted change gets one. */
+  const nextFingerprint = (salt: string): string => {
+    seq += 1;
+    return createHash('sha256').update(`${salt}/${seq}`).digest().subarray(0, 8).toString('base64');
+  };
+
+  const assetOf = (name: string, type: string, what: string): Asset => {
+    const a = inv.get(name);
+    if (!a || a.assetType !== type) throw notFound(what);
+    return a;
+  };
+  const instance = (p: string, z: string, i: string) =>
+    assetOf(instanceAssetName(p, z, i), INSTANCE_TYPE, `projects/${p}/zones/${z}/instances/${i}`);
+  const disk = (p: string, z: string, d: string) =>
+    assetOf(diskAssetName(p, z, d), DISK_TYPE, `projects/${p}/zones/${z}/disks/${d}`);
+  const project = (p: string) => assetOf(computeProjectAssetName(p), COMPUTE_PROJECT_TYPE, `projects/${p}`);
+
+  const render = (kind: string, a: Asset): JsonObject => ({
+    kind,
+    ...(structuredClone(a.resource?.data ?? {}) as JsonObject),
+  });
+
+  const scopeKey = (scope: Scope, project: string): string =>
+    scope.kind === 'zone' ? `zones/${scope.zone}/${project}` : `global/${project}`;
+
+  const finish = async (state: OperationState): Promise<void> => {
+    const now = inv.now();
+    state.op['status'] = 'DONE';
+    state.op['progress'] = 100;
+    state.op['startTime'] ??= now;
+    state.op['endTime'] = now;
+    if (state.fail) {
+      state.op['error'] = {
+        errors: [
+          { code: 'INTERNAL_ERROR', message: 'The operation failed (fault injected by the GCP twin).' },
+        ],
+      };
+      state.op['httpErrorStatusCode'] = 500;
+      state.op['httpErrorMessage'] = 'INTERNAL SERVER ERROR';
+      return;
+    }
+    await state.complete();
+  };
+
+  /** One read moves the operation one step: PENDING → RUNNING → … → DONE after `operationPolls` reads. */
+  const advance = async (state: OperationState): Promise<void> => {
+    if (state.op['status'] === 'DONE') return;
+    state.reads += 1;
+    if (state.reads >= operationPolls) {
+      await finish(state);
+    } else {
+      state.op['status'] = 'RUNNING';
+      state.op['startTime'] ??= inv.now();
+      state.op['progress'] = Math.floor((100 * state.reads) / operationPolls);
+    }
+  };
+
+  /** Starts an operation whose change (`complete`) lands when it reaches DONE. */
+  const startOperation = async (
+    req: RouteRequest,
+    scope: Scope,
+    projectId: string,
+    operationType: string,
+    target: Asset,
+    targetLink: string,
+    complete: () => Promise<void>,
+  ): Promise<RouteResponse> => {
+    seq += 1;
+    const now = inv.clock.now();
+    const id = String(5_000_000_000_000_000_000n + BigInt(seq));
+    const hex = (n: number, w: number) => n.toString(16).padStart(w, '0').slice(-w);
+    const name = `operation-${now.getTime()}-${hex(seq, 13)}-${hex(seq * 2654435761, 8)}-${hex(seq * 40503, 8)}`;
+    const scopePath =
+      scope.kind === 'zone' ? `projects/${projectId}/zones/${scope.zone}` : `projects/${projectId}/global`;
+    const op: JsonObject = {
+      kind: 'compute#operation',
+      id,
+      name,
+      operationType,
+      targetLink,
+      targetId: String(target.resource?.data['id'] ?? ''),
+      status: 'PENDING',
+      user: 'warden@gcp-twin.invalid',
+      progress: 0,
+      insertTime: now.toISOString(),
+      selfLink: `${API_BASE}/${scopePath}/operations/${name}`,
+    };
+    if (scope.kind === 'zone') op['zone'] = `${API_BASE}/projects/${projectId}/zones/${scope.zone}`;
+    const state: OperationState = { op, reads: 0, fail: req.failOperation, complete };
+    operations.set(`${scopeKey(scope, projectId)}/${name}`, state);
+    operations.set(`${scopeKey(scope, projectId)}/${id}`, state);
+    if (operationPolls <= 0) await finish(state);
+    return { status: 200, body: structuredClone(op) };
+  };
+
+  const operationState = (scope: Scope, projectId: string, operation: string): OperationState => {
+    const state = operations.get(`${scopeKey(scope, projectId)}/${operation}`);
+    if (!state) {
+      const where = scope.kind === 'zone' ? `zones/${scope.zone}` : 'global';
+      throw notFound(`projects/${projectId}/${where}/operations/${operation}`);
+    }
+    return state;
+  };
+
+  /** Replaces a metadata object's items if `fingerprint` is its current one (412 otherwise). */
+  const checkFingerprint = (current: unknown, sent: string | undefined, what: string): void => {
+    if (sent === undefined || sent !== current) {
+      throw conditionNotMet(
+        sent === undefined
+          ? `Required field 'fingerprint' not specified: the ${what} fingerprint must be supplied.`
+          : `Supplied fingerprint does not match current ${what} fingerprint.`,
+      );
+    }
+  };
+
+  const metadataOf = (data: JsonObject, field: string): JsonObject =>
+    (data[field] && typeof data[field] === 'object' ? data[field] : {}) as JsonObject;
+
+  /** A metadata write: the whole item list replaced, a new fingerprint. */
+  const newMetadata = (items: unknown[] | undefined, salt: string): JsonObject => {
+    const m: JsonObject = { fingerprint: nextFingerprint(salt) };
+    if (items && items.length > 0) m['items'] = structuredClone(items) as JsonObject[];
+    return m;
+  };
+
+  /** Any change to an instance also changes its own fingerprint (the one instances.update checks). */
+  const touchInstance = (data: JsonObject, salt: string): void => {
+    if (data['fingerprint'] !== undefined) data['fingerprint'] = nextFingerprint(`${salt}/instance`);
+  };
+
+  const changeData = (name: string, mutate: (data: JsonObject) => void): Promise<Asset> =>
+    inv.change(name, ['RESOURCE'], (a) => {
+      const data = structuredClone(a.resource?.data ?? {}) as JsonObject;
+      mutate(data);
+      a.resource = { ...(a.resource ?? {}), data };
+    });
+
+  const setLabelsRoute = (kind: 'instance' | 'disk', pattern: RegExp): ApiSurface['routes'][number] => ({
+    method: 'POST',
+    pattern,
+    async handle(req) {
+      const [p, z, r] = req.params as [string, string, string];
+      const target = kind === 'instance' ? instance(p, z, r) : disk(p, z, r);
+      const body = parseBody(LabelsBody, req.body, kind === 'instance' ? 'resource' : 'resource');
+      const data = target.resource?.data ?? {};
+      if (body.labelFingerprint === undefined || body.labelFingerprint !== data['labelFingerprint']) {
+        throw conditionNotMet('Labels fingerprint either invalid or resource labels have changed');
+      }
+      const labels = structuredClone(body.labels ?? {});
+      const plural = kind === 'instance' ? 'instances' : 'disks';
+      return startOperation(
+        req,
+        { kind: 'zone', zone: z },
+        p,
+        'setLabels',
+        target,
+        `${API_BASE}/projects/${p}/zones/${z}/${plural}/${r}`,
+        async () => {
+          await changeData(target.name, (d) => {
+            d['labels'] = labels;
+            d['labelFingerprint'] = nextFingerprint(`${target.name}/labels`);
+            if (kind === 'instance') touchInstance(d, target.name);
+          });
+        },
+      );
+    },
+  });
+
+  const operationRoutes = (
+    scopeOf: (params: string[]) => Scope,
+    get: RegExp,
+    wait: RegExp,
+  ): ApiSurface['routes'] => [
+    {
+      method: 'GET',
+      pattern: get,
+      async handle(req) {
+        const params = req.params;
+        const state = operationState(scopeOf(params), params[0] as string, params.at(-1) as string);
+        await advance(state);
+        return { status: 200, body: structuredClone(state.op) };
+      },
+    },
+    {
+      // Like globalOperations.wait: "not guaranteed to wait"; here each call is one step, callers loop.
+      method: 'POST',
+      pattern: wait,
+      async handle(req) {
+        const params = req.params;
+        const state = operationState(scopeOf(params), params[0] as string, params.at(-1) as string);
+        await advance(state);
+        return { status: 200, body: structuredClone(state.op) };
+      },
+    },
+  ];
+
+  return {
+    routes: [
+      {
+        method: 'GET',
+        pattern: INSTANCE,
+        async handle(req) {
+          const [p, z, i] = req.params as [string, string, string];
+          return { status: 200, body: render('compute#instance', instance(p, z, i)) };
+        },
+      },
+      {
+        method: 'POST',
+        pattern: INSTANCE_METHOD('setMetadata'),
+        async handle(req) {
+          const [p, z, i] = req.params as [string, string, string];
+          const target = instance(p, z, i);
+          const body = parseBody(MetadataBody, req.body);
+          const current = metadataOf(target.resource?.data ?? {}, 'metadata');
+          checkFingerprint(current['fingerprint'], body.fingerprint, 'metadata');
+          const items = body.items ?? [];
+          return startOperation(
+            req,
+            { kind: 'zone', zone: z },
+            p,
+            'setMetadata',
+            target,
+            `${API_BASE}/projects/${p}/zones/${z}/instances/${i}`,
+            async () => {
+              await changeData(target.name, (d) => {
+                d['metadata'] = newMetadata(items, `${target.name}/metadata`);
+                touchInstance(d, target.name);
+              });
+            },
+          );
+        },
+      },
+      setLabelsRoute('instance', INSTANCE_METHOD('setLabels')),
+      {
+        method: 'POST',
+        pattern: INSTANCE_METHOD('setDeletionProtection'),
+        async handle(req) {
+          const [p, z, i] = req.params as [string, string, string];
+          const target = instance(p, z, i);
+          const raw = req.query.get('deletionProtection');
+          if (raw !== null && raw !== 'true' && raw !== 'false') {
+            throw new TwinHttpError(400, `Invalid value for parameter 'deletionProtection': '${raw}'`, {
+              reason: 'invalidParameter',
+            });
+          }
+          const value = raw !== 'false'; // the API's default is true
+          return startOperation(
+            req,
+            { kind: 'zone', zone: z },
+            p,
+            'setDeletionProtection',
+            target,
+            `${API_BASE}/projects/${p}/zones/${z}/instances/${i}`,
+            async () => {
+              await changeData(target.name, (d) => {
+                if (d['deletionProtection'] === value) return;
+                d['deletionProtection'] = value;
+                touchInstance(d, target.name);
+              });
+            },
+          );
+        },
+      },
+      {
+        method: 'GET',
+        pattern: DISK,
+        async handle(req) {
+          const [p, z, d] = req.params as [string, string, string];
+          return { status: 200, body: render('compute#disk', disk(p, z, d)) };
+        },
+      },
+      setLabelsRoute('disk', DISK_SET_LABELS),
+      {
+        method: 'GET',
+        pattern: PROJECT,
+        async handle(req) {
+          return { status: 200, body: render('compute#project', project(req.params[0] as string)) };
+        },
+      },
+      {
+        method: 'POST',
+        pattern: PROJECT_SET_METADATA,
+        async handle(req) {
+          const p = req.params[0] as string;
+          const target = project(p);
+          const body = parseBody(MetadataBody, req.body);
+          const current = metadataOf(target.resource?.data ?? {}, 'commonInstanceMetadata');
+          checkFingerprint(current['fingerprint'], body.fingerprint, 'common instance metadata');
+          const items = body.items ?? [];
+          return startOperation(
+            req,
+            { kind: 'global' },
+            p,
+            'compute.projects.setCommonInstanceMetadata',
+            target,
+            `${API_BASE}/projects/${p}`,
+            async () => {
+              await changeData(target.name, (d) => {
+                d['commonInstanceMetadata'] = newMetadata(items, `${target.name}/metadata`);
+              });
+            },
+          );
+        },
+      },
+      ...operationRoutes(
+        (params) => ({ kind: 'zone', zone: params[1] as string }),
+        ZONE_OPERATION,
+        ZONE_OPERATION_WAIT,
+      ),
+      ...operationRoutes(() => ({ kind: 'global' }), GLOBAL_OPERATION, GLOBAL_OPERATION_WAIT),
+    ],
+    concurrentChanges: [
+      {
+        // Someone else edits the VM: a metadata item and a label added, so both fingerprints move.
+        pattern: INSTANCE_ANY,
+        async apply(params) {
+          const target = instance(params[0] as string, params[1] as string, params[2] as string);
+          seq += 1;
+          const n = seq;
+          await changeData(target.name, (d) => {
+            const items = (metadataOf(d, 'metadata')['items'] as unknown[] | undefined) ?? [];
+            d['metadata'] = newMetadata(
+              [...items, { key: 'changed-by-someone-else', value: String(n) }],
+              `${target.name}/metadata`,
+            );
+            d['labels'] = {
+              ...((d['labels'] as JsonObject | undefined) ?? {}),
+              'changed-by': `someone-${n}`,
+            };
+            d['labelFingerprint'] = nextFingerprint(`${target.name}/labels`);
+            touchInstance(d, target.name);
+          });
+        },
+      },
+      {
+        pattern: DISK_ANY,
+        async apply(params) {
+          const target = disk(params[0] as string, params[1] as string, params[2] as string);
+          seq += 1;
+          const n = seq;
+          await changeData(target.name, (d) => {
+            d['labels'] = {
+              ...((d['labels'] as JsonObject | undefined) ?? {}),
+              'changed-by': `someone-${n}`,
+            };
+            d['labelFingerprint'] = nextFingerprint(`${target.name}/labels`);
+          });
+        },
+      },
+      {
+        pattern: PROJECT_ANY,
+        async apply(params) {
+          const target = project(params[0] as string);
+          seq += 1;
+          const n = seq;
+          await changeData(target.name, (d) => {
+            const items = (metadataOf(d, 'commonInstanceMetadata')['items'] as unknown[] | undefined) ?? [];
+            d['commonInstanceMetadata'] = newMetadata(
+              [...items, { key: 'changed-by-someone-else', value: String(n) }],
+              `${target.name}/metadata`,
+            );
+          });
+        },
+      },
+    ],
+  };
+}
