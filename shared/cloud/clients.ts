@@ -1,3 +1,4 @@
+import type * as ComputeModuleNamespace from '@google-cloud/compute';
 import { createRequire } from 'node:module';
 import type { Storage, StorageOptions } from '@google-cloud/storage';
 import type { FirewallsClient, GlobalOperationsClient } from '@google-cloud/compute';
@@ -14,7 +15,7 @@ export type CloudTarget =
  * plus ~0.5 s per client (platform notes), which a Cloud Function pays on every cold start for clients it
  * never calls. Getters are async because loading is a dynamic import.
  */
-type ComputeModule = typeof import('@google-cloud/compute');
+type ComputeModule = typeof ComputeModuleNamespace;
 /** The Compute Engine v1 clients (InstancesClient, SubnetworksClient, ZoneOperationsClient, …). */
 export type ComputeClientName = {
   [K in keyof ComputeModule]: K extends `${string}Client`
