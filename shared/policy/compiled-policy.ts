@@ -2,6 +2,7 @@ import type { Environment } from '@marcbachmann/cel-js';
 import type { Asset } from '../model/asset.js';
 import { labelsOf, projectOf } from '../model/asset.js';
 import type { RemediationRef } from '../model/finding.js';
+import { CEL_FALLBACK, celCompilerStats, compileCel, type CelAstNode } from './cel-compiler.js';
 import type { PolicyFile } from './policy-schema.js';
 
 type CompiledExpression = ReturnType<Environment['parse']>;
@@ -31,6 +32,8 @@ export interface CompiledPolicy {
   readonly remediation: RemediationRef;
   /** Team rules apply only under these folders or projects; undefined means everywhere. */
   readonly scope: readonly string[] | undefined;
+  /** Whether the condition runs compiled (cel-compiler.ts) rather than in the cel-js interpreter. */
+  readonly compiled: boolean;
   evaluate(asset: Asset, env: EvaluationEnv): Verdict;
   /**
    * The same verdict on a context `evaluationContext` already built: a set of policies evaluating one asset
@@ -100,13 +103,36 @@ export function evaluationContext(asset: Asset, env: EvaluationEnv): Record<stri
 /** Frozen: one shared pass verdict instead of an allocation per evaluation. */
 const PASS: Verdict = Object.freeze({ kind: 'pass' });
 
-function pick(ctx: Record<string, unknown>, path: string): unknown {
+function pick(ctx: Record<string, unknown>, path: readonly string[]): unknown {
   let cur: unknown = ctx;
-  for (const key of path.split('.')) {
+  for (const key of path) {
     if (!cur || typeof cur !== 'object') return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
+}
+
+/** `WARDEN_CEL=interpreter` evaluates every condition with the cel-js interpreter (debugging, differential tests). */
+export function celCompilerEnabled(): boolean {
+  return process.env['WARDEN_CEL'] !== 'interpreter';
+}
+
+/**
+ * The condition compiled to closures (shared/policy/cel-compiler.ts), or null when it uses a construct the
+ * compiler does not reproduce. It is compiled from its own parse, type-checked up front: the interpreter's
+ * AST is left exactly as cel-js leaves it.
+ */
+export function compileCondition(
+  env: Environment,
+  condition: string,
+): ((ctx: Record<string, unknown>) => unknown) | null {
+  const typed = env.parse(condition);
+  if (!typed.check().valid) return null;
+  return compileCel(typed.ast as unknown as CelAstNode);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }
 
 export function compilePolicy(
@@ -114,25 +140,45 @@ export function compilePolicy(
   def: PolicyFile,
   file: string,
   scope?: readonly string[],
+  options: { compile?: boolean } = {},
 ): CompiledPolicy {
   const expr: CompiledExpression = env.parse(def.condition);
+  const compiled = (options.compile ?? celCompilerEnabled()) ? compileCondition(env, def.condition) : null;
   const remediation: RemediationRef =
     'action' in def.remediation
       ? { kind: 'action', action: def.remediation.action, risk: def.remediation.risk }
       : { kind: 'recommendation', text: def.remediation.recommendation };
+  const evidencePaths = def.evidence.map((p) => [p, p.split('.')] as const);
+  const interpret = (ctx: Record<string, unknown>): unknown => expr(ctx);
+  // The compiled closure; anything outside its fast paths (and any non-bool result) goes to the interpreter.
+  const run = compiled
+    ? (ctx: Record<string, unknown>): unknown => {
+        let r: unknown;
+        try {
+          r = compiled(ctx);
+        } catch (err) {
+          if (err !== CEL_FALLBACK) throw err;
+          celCompilerStats.fallbacks++;
+          return expr(ctx);
+        }
+        if (r === true || r === false) return r;
+        celCompilerStats.fallbacks++;
+        return expr(ctx);
+      }
+    : interpret;
   const evaluateContext = (ctx: Record<string, unknown>): Verdict => {
     let result: unknown;
     try {
-      result = expr(ctx);
+      result = run(ctx);
     } catch (err) {
-      return { kind: 'error', message: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
+      return { kind: 'error', message: errorMessage(err) };
     }
     if (result !== true && result !== false) {
       return { kind: 'error', message: `condition returned ${typeof result}, not bool` };
     }
     if (!result) return PASS;
     const evidence: Record<string, unknown> = {};
-    for (const path of def.evidence) evidence[path] = pick(ctx, path) ?? null;
+    for (const [path, keys] of evidencePaths) evidence[path] = pick(ctx, keys) ?? null;
     return { kind: 'violation', evidence };
   };
   return {
@@ -140,6 +186,7 @@ export function compilePolicy(
     file,
     remediation,
     scope,
+    compiled: compiled !== null,
     evaluate: (asset: Asset, evalEnv: EvaluationEnv): Verdict =>
       evaluateContext(evaluationContext(asset, evalEnv)),
     evaluateContext,

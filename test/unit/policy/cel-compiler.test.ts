@@ -1,0 +1,572 @@
+import { describe, expect, it } from '@jest/globals';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadInventory } from '../../../shared/contracts/inventory-reader.js';
+import type { Asset } from '../../../shared/model/asset.js';
+import { AssetSchema } from '../../../shared/model/asset.js';
+import { createPolicyEnvironment } from '../../../shared/policy/cel-environment.js';
+import { CEL_FALLBACK, celCompilerStats } from '../../../shared/policy/cel-compiler.js';
+import {
+  compileCondition,
+  compilePolicy,
+  evaluationContext,
+  type CompiledPolicy,
+  type EvaluationEnv,
+  type Verdict,
+} from '../../../shared/policy/compiled-policy.js';
+import { paramsForCel } from '../../../shared/policy/policy-params.js';
+import { PolicyTestFileSchema } from '../../../shared/policy/policy-schema.js';
+import { loadPolicies, type PolicySet } from '../../../shared/policy/policy-set.js';
+import { TABLE_NOW } from '../../../shared/policy/table-tests.js';
+import { parseYamlWithLines } from '../../../shared/policy/yaml-source.js';
+import { projectRoot } from '../../../shared/util/project-root.js';
+
+const POLICIES = path.join(projectRoot(), 'policies');
+const LANDING_ZONE = path.join(projectRoot(), 'examples', 'landing-zone');
+const env = createPolicyEnvironment();
+
+/** The same policies, each also built to run in the cel-js interpreter only. */
+async function policyPairs(): Promise<{
+  set: PolicySet;
+  pairs: Map<string, { compiled: CompiledPolicy; interpreted: CompiledPolicy }>;
+}> {
+  const set = await loadPolicies(POLICIES);
+  const pairs = new Map<string, { compiled: CompiledPolicy; interpreted: CompiledPolicy }>();
+  for (const p of set.policies) {
+    pairs.set(p.def.id, {
+      compiled: compilePolicy(env, p.def, p.file, p.scope, { compile: true }),
+      interpreted: compilePolicy(env, p.def, p.file, p.scope, { compile: false }),
+    });
+  }
+  return { set, pairs };
+}
+
+function verdictKind(v: Verdict): string {
+  return v.kind === 'violation' ? `violation ${JSON.stringify(v.evidence, bigintJson)}` : v.kind;
+}
+
+function bigintJson(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? `${v}n` : v;
+}
+
+async function listTables(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listTables(full)));
+    else if (/\.test\.ya?ml$/.test(e.name)) out.push(full);
+  }
+  return out.sort();
+}
+
+describe('compiled CEL', () => {
+  it('compiles every policy of the catalog (none falls back to the interpreter)', async () => {
+    const { set } = await loadPolicies(POLICIES).then((s) => ({ set: s }));
+    const notCompiled = set.policies.filter((p) => !p.compiled).map((p) => p.def.id);
+    console.log(
+      `cel-compiler: ${set.policies.length - notCompiled.length} of ${set.policies.length} policies compile; interpreter: ${notCompiled.join(', ') || 'none'}`,
+    );
+    expect(notCompiled).toEqual([]);
+  });
+
+  it('gives the interpreter verdict on every case of every table test', async () => {
+    const { set, pairs } = await policyPairs();
+    const mismatches: string[] = [];
+    let cases = 0;
+    const before = celCompilerStats.fallbacks;
+    for (const file of await listTables(POLICIES)) {
+      const parsed = parseYamlWithLines(file, await readFile(file, 'utf8'));
+      if (!parsed.ok) throw new Error(`${file}: unparsable`);
+      const table = PolicyTestFileSchema.parse(parsed.parsed.value);
+      const pair = pairs.get(table.policy);
+      if (!pair) continue;
+      for (const [i, c] of table.cases.entries()) {
+        const asset = AssetSchema.parse({ name: `//test/${table.policy}/${i}`, ancestors: [], ...c.asset });
+        const evalEnv: EvaluationEnv = {
+          ancestry: (c.ancestry ?? []).map((a, j) =>
+            AssetSchema.parse({ name: `//test/ancestor/${j}`, ancestors: [], ...a }),
+          ),
+          perimeters: c.perimeters ?? { known: false, projects: [] },
+          params: { ...paramsForCel(set.params), ...(c.params ?? {}) },
+          now: c.now ?? TABLE_NOW,
+          relatedKnown: c.relatedKnown ?? pair.compiled.def.related,
+          related: (c.related ?? []).map((a, j) =>
+            AssetSchema.parse({ name: `//test/related/${j}`, ancestors: [], ...a }),
+          ),
+        };
+        const ctx = evaluationContext(asset, evalEnv);
+        const got = verdictKind(pair.compiled.evaluateContext(ctx));
+        const want = verdictKind(pair.interpreted.evaluateContext(ctx));
+        cases++;
+        if (got !== want)
+          mismatches.push(`${table.policy} / ${c.name}: compiled ${got}, interpreter ${want}`);
+      }
+    }
+    const fallbacks = celCompilerStats.fallbacks - before;
+    console.log(
+      `cel-compiler: ${cases} table cases, ${mismatches.length} mismatches, ${fallbacks} fallbacks`,
+    );
+    expect(mismatches).toEqual([]);
+    expect(cases).toBeGreaterThan(200);
+  });
+
+  it('gives the interpreter verdict on every landing-zone asset, and on 2,000+ mutations of them', async () => {
+    const { set, pairs } = await policyPairs();
+    const inventory = await loadInventory([LANDING_ZONE]);
+    expect(inventory.assets.length).toBeGreaterThan(50);
+    const byName = new Map(inventory.assets.map((a) => [a.name.replace(/^\/\/[^/]+\//, ''), a]));
+    const params = paramsForCel(set.params);
+    const stats = { evaluations: 0, mismatches: [] as string[], verdicts: {} as Record<string, number> };
+
+    const check = (asset: Asset, label: string): void => {
+      const ancestry = asset.ancestors.map((a) => byName.get(a)).filter((a): a is Asset => !!a);
+      for (const p of set.policies) {
+        if (!p.def.assetTypes.includes(asset.assetType)) continue;
+        const pair = pairs.get(p.def.id)!;
+        const related = inventory.assets.filter((a) => p.def.related.includes(a.assetType));
+        const ctx = evaluationContext(asset, {
+          ancestry,
+          perimeters: { known: true, projects: [] },
+          params,
+          now: TABLE_NOW,
+          related,
+          relatedKnown: p.def.related,
+        });
+        const got = verdictKind(pair.compiled.evaluateContext(ctx));
+        const want = verdictKind(pair.interpreted.evaluateContext(ctx));
+        stats.evaluations++;
+        const kind = want.split(' ')[0]!;
+        stats.verdicts[kind] = (stats.verdicts[kind] ?? 0) + 1;
+        if (got !== want) stats.mismatches.push(`${label} ${p.def.id}: compiled ${got}, interpreter ${want}`);
+      }
+    };
+
+    const before = celCompilerStats.fallbacks;
+    for (const asset of inventory.assets) check(asset, asset.name);
+    const plain = {
+      evaluations: stats.evaluations,
+      verdicts: { ...stats.verdicts },
+      mismatches: stats.mismatches.length,
+    };
+    const plainFallbacks = celCompilerStats.fallbacks - before;
+
+    // Mutations: fields deleted, or replaced with null, other scalar types, empty or odd containers.
+    const random = mulberry32(20260101);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const replacements: Array<() => unknown> = [
+      () => null,
+      () => true,
+      () => false,
+      () => 0,
+      () => 22,
+      () => 1.5,
+      () => 7n,
+      () => '',
+      () => 'TRUE',
+      () => '0.0.0.0/0',
+      () => 'allUsers',
+      () => [],
+      () => ['0.0.0.0/0'],
+      () => [null],
+      () => [{}],
+      () => ({}),
+      () => ({ enabled: 'true' }),
+      () => ({ items: [{ key: 'enable-oslogin', value: 'FALSE' }] }),
+    ];
+    let mutated = 0;
+    const before2 = celCompilerStats.fallbacks;
+    while (mutated < 2500) {
+      const original = pick(inventory.assets);
+      const asset = deepClone(original) as Asset;
+      const roots = [asset.resource?.data, asset.iamPolicy, asset.resource].filter(
+        (r): r is Record<string, unknown> => !!r && typeof r === 'object',
+      );
+      if (roots.length === 0) continue;
+      const edits = 1 + Math.floor(random() * 3);
+      for (let e = 0; e < edits; e++) mutate(pick(roots), random, () => pick(replacements)());
+      check(asset, `mutation ${mutated} of ${original.name}`);
+      mutated++;
+    }
+    const mutationFallbacks = celCompilerStats.fallbacks - before2;
+    console.log(
+      `cel-compiler: landing zone ${inventory.assets.length} assets, ${plain.evaluations} evaluations ` +
+        `(${JSON.stringify(plain.verdicts)}), ${plain.mismatches} mismatches, ${plainFallbacks} fallbacks; ` +
+        `${mutated} mutated assets, ${stats.evaluations - plain.evaluations} evaluations ` +
+        `(all: ${JSON.stringify(stats.verdicts)}), ${stats.mismatches.length - plain.mismatches} mismatches, ` +
+        `${mutationFallbacks} fallbacks`,
+    );
+    expect(stats.mismatches.slice(0, 20)).toEqual([]);
+    expect(plainFallbacks).toBe(0);
+    expect(mutated).toBeGreaterThanOrEqual(2000);
+  });
+});
+
+/** A deep copy made in this realm (structuredClone's objects come from another one under Jest's VM). */
+function deepClone(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(deepClone);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = deepClone(x);
+    return out;
+  }
+  return v;
+}
+
+/** Deletes or replaces one field somewhere under `root` (walking into objects and arrays at random). */
+function mutate(root: Record<string, unknown>, random: () => number, replacement: () => unknown): void {
+  let node: unknown = root;
+  for (let depth = 0; depth < 6; depth++) {
+    const container = node as Record<string, unknown> | unknown[];
+    const keys = Array.isArray(container) ? container.map((_, i) => i) : Object.keys(container);
+    if (keys.length === 0) return;
+    const key = keys[Math.floor(random() * keys.length)]!;
+    const child = (container as Record<string | number, unknown>)[key];
+    const descend = child !== null && typeof child === 'object' && random() < 0.6;
+    if (descend) {
+      node = child;
+      continue;
+    }
+    if (!Array.isArray(container) && random() < 0.3) delete container[key as string];
+    else (container as Record<string | number, unknown>)[key] = replacement();
+    return;
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Expression-level semantics: compiled closure vs interpreter on a matrix of values.
+
+type Outcome = { kind: 'value'; value: unknown } | { kind: 'error' } | { kind: 'fallback' };
+
+function interpret(expr: string, ctx: Record<string, unknown>): Outcome {
+  try {
+    return { kind: 'value', value: env.parse(expr)(ctx) };
+  } catch {
+    return { kind: 'error' };
+  }
+}
+
+const compiledCache = new Map<string, (ctx: Record<string, unknown>) => unknown>();
+function compiled(expr: string, ctx: Record<string, unknown>): Outcome {
+  let fn = compiledCache.get(expr);
+  if (!fn) {
+    const c = compileCondition(env, expr);
+    if (!c) throw new Error(`does not compile: ${expr}`);
+    fn = c;
+    compiledCache.set(expr, fn);
+  }
+  try {
+    return { kind: 'value', value: fn(ctx) };
+  } catch (err) {
+    return err === CEL_FALLBACK ? { kind: 'fallback' } : { kind: 'error' };
+  }
+}
+
+function show(o: Outcome): string {
+  return o.kind === 'value' ? `value ${typeof o.value} ${JSON.stringify(o.value, bigintJson)}` : o.kind;
+}
+
+const VALUES: Record<string, unknown> = {
+  null: null,
+  true: true,
+  false: false,
+  'str x': 'x',
+  'str empty': '',
+  'str mixed': 'X y',
+  'int 1': 1n,
+  'int 0': 0n,
+  'int -1': -1n,
+  'int max': 9223372036854775807n,
+  'double 1': 1,
+  'double 1.5': 1.5,
+  'double 0': 0,
+  'double 22': 22,
+  'list [x]': ['x'],
+  'list [1]': [1],
+  'list [1n]': [1n],
+  'list []': [],
+  'list [x, null]': ['x', null],
+  'list [{y:1}]': [{ y: 1 }],
+  'list [true]': [true],
+  'map {x:y}': { x: 'y' },
+  'map {}': {},
+  'map {x:{y:1}}': { x: { y: 1 } },
+  'map {x:null}': { x: null },
+  'map firewall': { IPProtocol: 'tcp', ports: ['20-25'] },
+  'map metadata': { items: [{ key: 'k', value: 'TRUE' }] },
+};
+
+const UNARY = [
+  '!a',
+  '-a',
+  'a ? 1 : 2',
+  'a == "x"',
+  'a != "x"',
+  'a == 1',
+  'a == 1.0',
+  'a == null',
+  'a == true',
+  'a == []',
+  'a == {}',
+  'a == ["x"]',
+  'a == {"x": "y"}',
+  'a in ["x", "y"]',
+  'a in ["x", 1]',
+  'a in ["", null]',
+  'a in []',
+  '"x" in a',
+  '1 in a',
+  'a > 1',
+  'a > 1.0',
+  'a <= 1.5',
+  'a < "y"',
+  'a + 1',
+  'a + "s"',
+  'a + [1]',
+  'a * 2',
+  'a * 2.0',
+  'size(a)',
+  'a.size()',
+  'size(a) > 0',
+  'string(a)',
+  'double(a)',
+  'double(string(a)) > 0.5',
+  'type(a) == string',
+  'type(a) == map',
+  'type(a) == list',
+  'type(a) == int',
+  'type(a) == double',
+  'type(a) == bool',
+  'lower(a)',
+  'lower(string(a)) == "x"',
+  'a.contains("x")',
+  '"xyz".contains(a)',
+  'a.startsWith("x")',
+  'a.endsWith("x")',
+  'a.matches("^x")',
+  '"x".matches(a)',
+  'a.trim()',
+  'a.exists(x, x == "x")',
+  'a.exists(x, x)',
+  'a.exists(x, x.y == 1)',
+  'a.all(x, x == "x")',
+  'a.all(x, x)',
+  'a.all(x, x.y == 1)',
+  'a.exists_one(x, x == "x")',
+  'a.exists_one(x, x)',
+  'a.map(x, x)',
+  'a.map(x, x == "x", x)',
+  'a.filter(x, x == "x")',
+  'a.filter(x, x)',
+  'a.map(x, x).size()',
+  'a.filter(x, true)[0]',
+  'a.x',
+  'a.x.y',
+  'a.x == "y"',
+  'a["x"]',
+  'a[0]',
+  'a[1]',
+  'a.?x.orValue("d")',
+  'a.?x.?y.orValue("d")',
+  'a.?x.y.orValue("d")',
+  'a.?x.hasValue()',
+  'a.?x.?y.hasValue()',
+  'a[?"x"].orValue(1)',
+  'a.?x.orValue({}).?y.orValue(2)',
+  'a.?x.or(optional.none()).orValue(3)',
+  'optional.of(a).orValue(4)',
+  'optional.of(a).hasValue()',
+  'has(a.x)',
+  'has(a.x.y)',
+  'a.orValue(1)',
+  'internetSource(a)',
+  'allowsTcpPort(a, 22)',
+  'allowsTcpPort([a], 22)',
+  'allowsTcpPort([{"IPProtocol": "tcp"}], a)',
+  'metadataTrue(a, "k")',
+  'metadataValue(a, "k") == "TRUE"',
+  'metadataTrue({"items": [{"key": "k", "value": "yes"}]}, a)',
+  'logFilterCovers(a, ["x"])',
+  'logFilterCovers("x", a)',
+  'durationSeconds(a) > 10.0',
+  'daysSince(a, "2026-01-01T00:00:00Z") > 1.0',
+  'daysSince("2025-01-01T00:00:00Z", a) > 1.0',
+  'cel.bind(v, a, v == "x" || v == 1)',
+  'cel.bind(v, a, v.x)',
+  '[a] + [a]',
+  '[a, 1] == [a, 1]',
+  '{"k": a} == {"k": a}',
+  'a.x == "y" && true',
+  'a.x == "y" && false',
+  'false && a.x == "y"',
+  'true && a.x == "y"',
+  'a.x == "y" || true',
+  'a.x == "y" || false',
+  'true || a.x == "y"',
+  'false || a.x == "y"',
+  'a && false',
+  'a || true',
+  'false && a',
+  'true || a',
+  'a && a.x == "y"',
+  '!(a.?x.orValue(false) == true)',
+];
+
+const BINARY = [
+  'a == b',
+  'a != b',
+  'a < b',
+  'a <= b',
+  'a > b',
+  'a >= b',
+  'a in b',
+  'a + b',
+  'a - b',
+  'a * b',
+  'a && b',
+  'a || b',
+  'a ? b : 2',
+  'b.exists(x, x == a)',
+  'b.all(x, x != a)',
+  'a.x == b || b.x == a',
+  'a.x == b && b.x == a',
+  '[a, b]',
+  '[a] == [b]',
+  '{"k": a} == {"k": b}',
+  'a.startsWith(b)',
+  'a.matches(b)',
+];
+
+describe('compiled CEL expression semantics', () => {
+  it('matches the interpreter on every value (unary matrix)', () => {
+    const mismatches: string[] = [];
+    let n = 0;
+    let fallbacks = 0;
+    for (const expr of UNARY) {
+      for (const [name, a] of Object.entries(VALUES)) {
+        const ctx = { a };
+        const got = compiled(expr, ctx);
+        n++;
+        if (got.kind === 'fallback') {
+          fallbacks++;
+          continue;
+        }
+        const want = interpret(expr, ctx);
+        if (show(got) !== show(want))
+          mismatches.push(`${expr} with a=${name}: ${show(got)} != ${show(want)}`);
+      }
+    }
+    console.log(
+      `cel-compiler: unary matrix ${n} evaluations, ${fallbacks} fallbacks, ${mismatches.length} mismatches`,
+    );
+    expect(mismatches).toEqual([]);
+  });
+
+  it('matches the interpreter on every pair of values (binary matrix)', () => {
+    const mismatches: string[] = [];
+    let n = 0;
+    let fallbacks = 0;
+    for (const expr of BINARY) {
+      for (const [na, a] of Object.entries(VALUES)) {
+        for (const [nb, b] of Object.entries(VALUES)) {
+          const ctx = { a, b };
+          const got = compiled(expr, ctx);
+          n++;
+          if (got.kind === 'fallback') {
+            fallbacks++;
+            continue;
+          }
+          const want = interpret(expr, ctx);
+          if (show(got) !== show(want))
+            mismatches.push(`${expr} with a=${na} b=${nb}: ${show(got)} != ${show(want)}`);
+        }
+      }
+    }
+    console.log(
+      `cel-compiler: binary matrix ${n} evaluations, ${fallbacks} fallbacks, ${mismatches.length} mismatches`,
+    );
+    expect(mismatches.slice(0, 30)).toEqual([]);
+  });
+
+  const cases: Array<[string, Record<string, unknown>, unknown]> = [
+    // && and || absorb an error on either side when the other side decides alone.
+    ['m.missing == 1 && false', { m: {} }, false],
+    ['false && m.missing == 1', { m: {} }, false],
+    ['m.missing == 1 || true', { m: {} }, true],
+    ['true || m.missing == 1', { m: {} }, true],
+    ['m.missing == 1 && true', { m: {} }, 'error'],
+    ['true && m.missing == 1', { m: {} }, 'error'],
+    ['m.missing == 1 || false', { m: {} }, 'error'],
+    ['m.a.b == 1 || m.c.d == 1', { m: {} }, 'error'],
+    ['m.s && false', { m: { s: 's' } }, false],
+    ['m.s && true', { m: { s: 's' } }, 'error'],
+    ['m.s || m.t', { m: { s: 's', t: true } }, true],
+    ['m.s || m.t', { m: { s: 's', t: false } }, 'error'],
+    // Optional chaining.
+    ['m.?a.?b.orValue(5)', { m: { a: { b: 2n } } }, 2n],
+    ['m.?a.?b.orValue(5)', { m: { a: null } }, 5n],
+    ['m.?a.b.orValue(5)', { m: { a: 'str' } }, 5n],
+    ['m.?a.hasValue()', { m: { a: null } }, true],
+    ['m[?"a-b"].orValue(1)', { m: { 'a-b': 'x' } }, 'x'],
+    ['m.a.?b.orValue(1)', { m: {} }, 'error'],
+    // int/double.
+    ['m.port == 22', { m: { port: 22 } }, true],
+    ['m.port > 21', { m: { port: 22 } }, true],
+    ['m.port + 1', { m: { port: 22 } }, 'error'],
+    ['m.n + 1', { m: { n: 9223372036854775807n } }, 'error'],
+    ['double(m.s) > 1.0', { m: { s: ' 2' } }, 'error'],
+    ['double(m.s) > 1.0', { m: { s: '2e3' } }, true],
+    ['string(m.d)', { m: { d: 1e21 } }, '1e+21'],
+    // in.
+    ['"a" in m', { m: { a: 1 } }, true],
+    ['"b" in m', { m: { a: 1 } }, false],
+    ['m.x in ["a", "b"]', { m: { x: 'b' } }, true],
+    ['m.x in ["a", "b"]', { m: { x: null } }, false],
+    ['"a" in m.l', { m: { l: ['a'] } }, true],
+    ['"a" in m.s', { m: { s: 'abc' } }, 'error'],
+    // Macros.
+    ['m.l.exists(x, x.a == 1)', { m: { l: [{}, { a: 1 }] } }, true],
+    ['m.l.exists(x, x.a == 1)', { m: { l: [{}, { a: 2 }] } }, 'error'],
+    ['m.l.all(x, x.a == 1)', { m: { l: [{}, { a: 2 }] } }, false],
+    ['m.l.all(x, x.a == 1)', { m: { l: [{}, { a: 1 }] } }, 'error'],
+    ['m.l.exists_one(x, x == 1)', { m: { l: [1, 2, 1] } }, false],
+    ['m.l.map(x, x + "!").size() == 2', { m: { l: ['a', 'b'] } }, true],
+    ['m.l.filter(x, x.startsWith("a"))[0]', { m: { l: ['b', 'ab'] } }, 'ab'],
+    ['m.l.exists(x, x == "k")', { m: { l: { k: 1 } } }, true],
+    ['m.l.exists(x, m.l.exists(x, x == 2))', { m: { l: [1, 2] } }, true],
+    // Missing keys, null values, conversions.
+    ['m.a', { m: {} }, 'error'],
+    ['m.a == null', { m: { a: null } }, true],
+    ['m.a.b', { m: { a: null } }, 'error'],
+    ['has(m.a)', { m: { a: null } }, true],
+    ['has(m.a.b)', { m: {} }, 'error'],
+    ['has(m.a.b)', { m: { a: 'str' } }, false],
+    ['string(m.a)', { m: { a: null } }, 'error'],
+    ['lower(m.a)', { m: { a: null } }, 'error'],
+    ['size(m.a)', { m: { a: 'héllo😀' } }, 6n],
+    ['unknown == 1', {}, 'error'],
+  ];
+
+  it('declines what it does not reproduce (the interpreter then runs the policy)', () => {
+    for (const expr of ['{"k": a}.k', 'a / 2', 'a % 2', 'int(a) == 1', 'a.split(",").size() == 2']) {
+      expect(compileCondition(env, expr)).toBeNull();
+    }
+  });
+
+  it.each(cases)('%s on %j', (expr, ctx, want) => {
+    const got = compiled(expr, ctx);
+    const interpreted = interpret(expr, ctx);
+    expect(got.kind).not.toBe('fallback');
+    expect(show(got)).toBe(show(interpreted));
+    expect(got.kind === 'error' ? 'error' : (got as { value: unknown }).value).toEqual(want);
+  });
+});
