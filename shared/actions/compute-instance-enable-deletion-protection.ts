@@ -17,7 +17,8 @@ import {
   type Json,
   type ZonalRef,
 } from './compute-resource.js';
-import { startedOperation, waitForZoneOperation } from './compute-zone-operation.js';
+import { startedOperation } from './compute-fingerprint-patch.js';
+import { waitForZoneOperation } from './compute-operation.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
 
 const StateSchema = z.object({

@@ -24,7 +24,8 @@ import {
   type Json,
   type MetadataItem,
 } from './compute-resource.js';
-import { startedOperation, waitForGlobalOp, waitForZoneOperation } from './compute-zone-operation.js';
+import { startedOperation } from './compute-fingerprint-patch.js';
+import { waitForGlobalOperation, waitForZoneOperation } from './compute-operation.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
 
 /**
@@ -113,7 +114,7 @@ async function writeMetadata(
       return startedOperation(lro);
     });
     if (!r.ok) return r.why;
-    await waitForGlobalOp(ctx, t.project, r.value);
+    await waitForGlobalOperation(ctx, t.project, r.value);
     return 'ok';
   }
   const client = await ctx.cloud.compute('InstancesClient');

@@ -33,6 +33,20 @@ export async function waitForGlobalOperation(
   });
 }
 
+/** The same for a zonal operation (instances, disks): zoneOperations.wait. */
+export async function waitForZoneOperation(
+  ctx: ActionContext,
+  project: string,
+  zone: string,
+  started: IOperation,
+): Promise<IOperation> {
+  return waitUntilDone(started, async (operation) => {
+    const ops = await ctx.cloud.compute('ZoneOperationsClient');
+    const [op] = await ops.wait({ project, zone, operation });
+    return op;
+  });
+}
+
 /** The same for a regional operation (subnetworks, regional backend services, …): regionOperations.wait. */
 export async function waitForRegionOperation(
   ctx: ActionContext,
