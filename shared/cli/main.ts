@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerActionsCommands } from './actions-command.js';
 import { registerAuditCommands } from './audit-command.js';
 import { registerPolicyCommands } from './policy-command.js';
 import { registerScanCommand } from './scan-command.js';
@@ -15,6 +16,7 @@ const program = new Command()
 registerStartCommand(program);
 registerPolicyCommands(program);
 registerAuditCommands(program);
+registerActionsCommands(program);
 registerScanCommand(program);
 
 await program.parseAsync(process.argv);
