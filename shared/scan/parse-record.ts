@@ -20,6 +20,9 @@ function optionalString(v: unknown): boolean {
   return v === undefined || typeof v === 'string';
 }
 
+/** The last updateTime found valid: records of one export often share it, and checking it is not free. */
+let lastValidTime: string | undefined;
+
 /** The canonical input as an Asset when it is a plain RESOURCE-only record, else undefined. */
 export function fastResourceAsset(v: Record<string, unknown>): Asset | undefined {
   const { name, assetType, ancestors, resource, updateTime } = v;
@@ -39,8 +42,10 @@ export function fastResourceAsset(v: Record<string, unknown>): Asset | undefined
   for (const key of RESOURCE_STRINGS) if (!optionalString(resource[key])) return undefined;
   const data = resource['data'];
   if (data !== undefined && !isPlainObject(data)) return undefined;
-  if (updateTime !== undefined && (typeof updateTime !== 'string' || rfc3339Nanos(updateTime) === undefined))
-    return undefined;
+  if (updateTime !== undefined && updateTime !== lastValidTime) {
+    if (typeof updateTime !== 'string' || rfc3339Nanos(updateTime) === undefined) return undefined;
+    lastValidTime = updateTime;
+  }
   return {
     ...v,
     ancestors: (ancestors as string[] | undefined) ?? [],

@@ -82,6 +82,47 @@ const PROGRESS_EVERY = 20_000;
 const ANCESTRY_CACHE = 20_000;
 const HIERARCHY_PREFIX = '//cloudresourcemanager.googleapis.com/';
 
+const NOT_IN_PASS1 = 0;
+const PARSED_WITH_RESOURCE = 1;
+const PARSED_WITHOUT_RESOURCE = 2;
+
+/**
+ * Per file: the ordinals of the records pass 1's text test matched (so pass 1 parsed them), each with
+ * whether it held a RESOURCE part, as ordinal * 2 + flag in ascending order. Pass 2 walks the same records
+ * in the same order with a cursor. Only matched records take room (4 bytes each).
+ */
+class Pass1Memo {
+  records = 0;
+  private entries = new Int32Array(64);
+  private size = 0;
+  private cursor = 0;
+  private ordinal = 0;
+
+  add(ordinal: number, withResource: boolean): void {
+    if (this.size === this.entries.length) {
+      const grown = new Int32Array(this.entries.length * 2);
+      grown.set(this.entries);
+      this.entries = grown;
+    }
+    this.entries[this.size++] = ordinal * 2 + (withResource ? 1 : 0);
+  }
+
+  rewind(): void {
+    this.cursor = 0;
+    this.ordinal = 0;
+  }
+
+  /** What pass 1 made of the next record of the file. */
+  next(): number {
+    const ordinal = this.ordinal++;
+    while (this.cursor < this.size && this.entries[this.cursor]! >> 1 < ordinal) this.cursor++;
+    if (this.cursor === this.size) return NOT_IN_PASS1;
+    const e = this.entries[this.cursor]!;
+    if (e >> 1 !== ordinal) return NOT_IN_PASS1;
+    return e & 1 ? PARSED_WITH_RESOURCE : PARSED_WITHOUT_RESOURCE;
+  }
+}
+
 function emptyStats(): ScanStats {
   return {
     records: 0,
@@ -128,6 +169,11 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
     const relatedTypes = policies.relatedAssetTypes();
     const relatedQuoted = relatedTypes.map((t) => `"${t}"`);
     const related: Asset[] = [];
+    // What pass 1 learnt of each file's records, so that pass 2 neither re-runs its text test nor
+    // re-parses the records it only needs to skip.
+    const memos = new Map<string, Pass1Memo>();
+    let memoFile: string | undefined;
+    let memo: Pass1Memo | undefined;
     // A type never seen may simply not have been exported: its absence proves nothing.
     const relatedSeen = new Set<string>();
     for await (const batch of readRawInventory(opts.paths)) {
@@ -140,15 +186,24 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
         stats.records++;
         if (hooks.progress && stats.records % PROGRESS_EVERY === 0)
           hooks.progress({ pass: 1, records: stats.records, total: 0 });
-        const maybeRelated = relatedQuoted.length > 0 && relatedQuoted.some((q) => r.text.includes(q));
-        if (!maybeRelated && !mayNeedPass1(r.text)) continue;
+        if (r.file !== memoFile) {
+          memoFile = r.file;
+          memo = new Pass1Memo();
+          memos.set(r.file, memo);
+        }
+        const ordinal = memo!.records++;
+        const inPass1 = mayNeedPass1(r.text);
+        if (!inPass1 && !(relatedQuoted.length > 0 && relatedQuoted.some((q) => r.text.includes(q))))
+          continue;
         const parsed = parseRecordText(r.text);
         if (!parsed.ok) {
+          if (inPass1) memo!.add(ordinal, false);
           stats.inputErrors++;
           hooks.inputError({ file: r.file, line: r.line, reason: parsed.reason });
           continue;
         }
         const a = parsed.asset;
+        if (inPass1) memo!.add(ordinal, a.resource !== undefined);
         if (relatedTypes.includes(a.assetType) && a.resource) {
           related.push(a);
           relatedSeen.add(a.assetType);
@@ -182,7 +237,30 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
     };
     // One array per distinct ancestor chain, shared by the assets under it (never mutated).
     const ancestries = new Map<string, Asset[]>();
+    // The previous asset's chain: exports list a project's assets together, so most assets repeat it and
+    // skip building and hashing the key.
+    let lastAncestors: readonly string[] = [];
+    let lastAncestry: Asset[] | undefined;
+    const sameChain = (a: readonly string[], b: readonly string[]): boolean => {
+      if (a.length !== b.length) return false;
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+      return true;
+    };
     const ancestryOf = (asset: Asset): Asset[] => {
+      if (
+        lastAncestry &&
+        !asset.name.startsWith(HIERARCHY_PREFIX) &&
+        sameChain(asset.ancestors, lastAncestors)
+      )
+        return lastAncestry;
+      const out = chainOf(asset);
+      if (!asset.name.startsWith(HIERARCHY_PREFIX)) {
+        lastAncestors = asset.ancestors;
+        lastAncestry = out;
+      }
+      return out;
+    };
+    const chainOf = (asset: Asset): Asset[] => {
       const key = asset.ancestors.join('|');
       const cached = ancestries.get(key);
       if (cached && !asset.name.startsWith(HIERARCHY_PREFIX)) return cached;
@@ -197,16 +275,16 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
       ancestries.set(key, out);
       return out;
     };
+    // Built once: the set of related types is final after pass 1, and conditions only read these.
+    const relatedKnown = [...relatedSeen];
+    const relatedOf = (a: Asset, types: readonly string[]): Asset[] =>
+      related.filter((c) => types.includes(c.assetType) && isRelated(a, c));
+    const evalInput = { ancestry: [] as Asset[], perimeters, now, related: relatedOf, relatedKnown };
     /** Synchronous unless the output asks to wait: an async call per asset costs a promise per asset. */
     const evaluate = (asset: Asset, source: string): Promise<void> | undefined => {
       let wait: Promise<void> | undefined;
-      const results = policies.evaluate(asset, {
-        ancestry: ancestryOf(asset),
-        perimeters,
-        now,
-        related: (a, types) => related.filter((c) => types.includes(c.assetType) && isRelated(a, c)),
-        relatedKnown: [...relatedSeen],
-      });
+      evalInput.ancestry = ancestryOf(asset);
+      const results = policies.evaluate(asset, evalInput);
       for (const result of results) {
         const layer = result.policy.def.layer;
         let tally = stats.byLayer.get(layer);
@@ -244,12 +322,22 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
 
     // ---- pass 2: RESOURCE parts, joined and evaluated as they stream
     let read = 0;
+    memoFile = undefined;
+    memo = undefined;
     for await (const batch of readRawInventory(opts.paths)) {
       for (const r of batch) {
         if (r.kind === 'error') continue; // reported by pass 1
         read++;
         if (hooks.progress && read % PROGRESS_EVERY === 0) hooks.progress({ pass: 2, records: read, total });
-        const inPass1 = mayNeedPass1(r.text);
+        if (r.file !== memoFile) {
+          memoFile = r.file;
+          memo = memos.get(r.file) ?? new Pass1Memo();
+          memo.rewind();
+        }
+        // PARSED_WITHOUT_RESOURCE: pass 1 parsed it (and reported it if bad); pass 2 would only skip it.
+        const seen = memo!.next();
+        if (seen === PARSED_WITHOUT_RESOURCE) continue;
+        const inPass1 = seen === PARSED_WITH_RESOURCE;
         if (!mayNeedPass2(r.text, inPass1)) continue;
         const parsed = parseRecordText(r.text);
         if (!parsed.ok) {

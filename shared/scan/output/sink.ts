@@ -3,6 +3,12 @@ import type { Writable } from 'node:stream';
 
 /** Output is gathered into chunks of this size: one stream write per finding would dominate a big scan. */
 const CHUNK = 64 * 1024;
+/**
+ * The scan waits for the stream only when this much is queued in it: waiting at the stream's own (small)
+ * high-water mark would stop the scan for every chunk while the write is done, instead of overlapping the
+ * two. Memory stays bounded by this plus one chunk.
+ */
+const QUEUED_LIMIT = 4 * 1024 * 1024;
 
 /**
  * Where a report goes (stdout or a file), written as the scan runs: the report is never held whole.
@@ -10,7 +16,6 @@ const CHUNK = 64 * 1024;
  */
 export class Sink {
   private buffer = '';
-  private draining = false;
 
   constructor(
     private readonly stream: Writable,
@@ -25,14 +30,14 @@ export class Sink {
 
   private flush(): void {
     if (this.buffer === '') return;
-    if (!this.stream.write(this.buffer)) this.draining = true;
+    this.stream.write(this.buffer);
     this.buffer = '';
   }
 
   /** A promise to await before producing more, when the stream's buffer is full; else undefined. */
   pressure(): Promise<void> | undefined {
-    if (!this.draining) return undefined;
-    this.draining = false;
+    // 'drain' comes only after a write was refused (writableNeedDrain), once the queue is empty.
+    if (!this.stream.writableNeedDrain || this.stream.writableLength < QUEUED_LIMIT) return undefined;
     return once(this.stream, 'drain').then(() => undefined);
   }
 
@@ -41,8 +46,7 @@ export class Sink {
     if (this.owned) {
       this.stream.end();
       await once(this.stream, 'finish');
-    } else if (this.draining) {
-      this.draining = false;
+    } else if (this.stream.writableNeedDrain) {
       await once(this.stream, 'drain');
     }
   }
