@@ -42,16 +42,29 @@ describeIf('Firestore document store (emulator)', () => {
     const b = createFirestoreDocumentStore({ firestore: client(), prefix });
     try {
       await a.set('counters', 'c', { n: 0 });
+      // Both transactions read before either writes (a barrier on their first attempts), so one of them
+      // must lose the conflict and be retried: deterministic, not left to timing.
       let attempts = 0;
-      const increment = (s: typeof a) =>
-        s.transaction(async (tx) => {
+      let readers = 0;
+      let release!: () => void;
+      const bothRead = new Promise<void>((resolve) => (release = resolve));
+      const increment = (s: typeof a) => {
+        let first = true;
+        return s.transaction(async (tx) => {
           attempts += 1;
           const doc = await tx.get('counters', 'c');
+          if (first) {
+            first = false;
+            readers += 1;
+            if (readers === 2) release();
+            await bothRead;
+          }
           tx.set('counters', 'c', { n: Number(doc?.['n']) + 1 });
         });
-      await Promise.all([increment(a), increment(b), increment(a), increment(b)]);
-      expect(await b.get('counters', 'c')).toEqual({ n: 4 });
-      expect(attempts).toBeGreaterThan(4);
+      };
+      await Promise.all([increment(a), increment(b)]);
+      expect(await b.get('counters', 'c')).toEqual({ n: 2 });
+      expect(attempts).toBeGreaterThanOrEqual(3);
     } finally {
       await a.close();
       await b.close();
