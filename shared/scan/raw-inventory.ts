@@ -18,6 +18,12 @@ export type RawRecord =
   | { kind: 'text'; file: string; line: number; text: string }
   | { kind: 'error'; file: string; line: number; reason: string };
 
+/**
+ * With a filter: records whose text the filter does not match are only counted, `count` of them in a row
+ * (in their place among the other records), never cut out of the file's text nor handed on.
+ */
+export type FilteredRecord = RawRecord | { kind: 'skipped'; file: string; count: number };
+
 const INVENTORY_FILE = /\.(json|ndjson|jsonl)(\.gz)?$/i;
 
 const CHUNK = 256 * 1024;
@@ -63,7 +69,7 @@ class LineSplitter {
   private line = 0;
   constructor(private readonly file: string) {}
 
-  push(chunk: string, out: RawRecord[]): void {
+  push(chunk: string, out: FilteredRecord[]): void {
     const text = this.rest === '' ? chunk : this.rest + chunk;
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
@@ -73,39 +79,106 @@ class LineSplitter {
     this.rest = text.slice(start);
   }
 
-  end(out: RawRecord[]): void {
+  end(out: FilteredRecord[]): void {
     if (this.rest !== '') this.emit(this.rest, out);
     this.rest = '';
   }
 
-  private emit(raw: string, out: RawRecord[]): void {
+  protected emit(raw: string, out: FilteredRecord[]): void {
     this.line++;
     let text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (this.line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.trim() === '') return;
+    // A record starting with its brace is not blank (the common case, without trimming).
+    if (text.charCodeAt(0) !== 0x7b && text.trim() === '') return;
     out.push({ kind: 'text', file: this.file, line: this.line, text });
+  }
+
+  /** A line not handed on: numbered and, unless blank, counted, as `emit` would. */
+  protected count(text: string, start: number, end: number): boolean {
+    this.line++;
+    // The common case: a record starts with its brace.
+    if (start < end && text.charCodeAt(start) === 0x7b) return true;
+    let line = text.slice(start, end);
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (this.line === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    return line.trim() !== '';
   }
 }
 
-async function* readFileBatches(file: string): AsyncGenerator<RawRecord[]> {
+/**
+ * A LineSplitter that cuts out only the lines the filter matches (searched over the whole chunk at once)
+ * and counts the others. The filter's patterns never span a line break.
+ */
+class FilteredLineSplitter extends LineSplitter {
+  private restText = '';
+  private readonly search: RegExp;
+
+  constructor(
+    private readonly name: string,
+    filter: RegExp,
+  ) {
+    super(name);
+    this.search = new RegExp(filter.source, filter.flags.includes('g') ? filter.flags : filter.flags + 'g');
+  }
+
+  override push(chunk: string, out: FilteredRecord[]): void {
+    const text = this.restText === '' ? chunk : this.restText + chunk;
+    const search = this.search;
+    let skipped = 0;
+    let start = 0;
+    let match = -1; // start of the next match at or after `start` (-2: none left)
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      if (match !== -2 && match < start) {
+        search.lastIndex = start;
+        const m = search.exec(text);
+        match = m ? m.index : -2;
+      }
+      if (match !== -2 && match < nl) {
+        if (skipped > 0) {
+          out.push({ kind: 'skipped', file: this.name, count: skipped });
+          skipped = 0;
+        }
+        this.emit(text.slice(start, nl), out);
+      } else if (this.count(text, start, nl)) {
+        skipped++;
+      }
+      start = nl + 1;
+    }
+    if (skipped > 0) out.push({ kind: 'skipped', file: this.name, count: skipped });
+    this.restText = text.slice(start);
+  }
+
+  override end(out: FilteredRecord[]): void {
+    const rest = this.restText;
+    this.restText = '';
+    if (rest === '') return;
+    this.search.lastIndex = 0;
+    if (this.search.test(rest)) this.emit(rest, out);
+    else if (this.count(rest, 0, rest.length)) out.push({ kind: 'skipped', file: this.name, count: 1 });
+  }
+}
+
+async function* readFileBatches(file: string, filter?: RegExp): AsyncGenerator<FilteredRecord[]> {
   const chunks = textChunks(file);
   let mode: 'sniff' | 'ndjson' | 'array' = 'sniff';
   let lines: LineSplitter | undefined;
   let array: JsonArraySplitter | undefined;
   let pending = '';
-  const feed = (chunk: string, out: RawRecord[]) => {
+  const feed = (chunk: string, out: FilteredRecord[]) => {
     if (lines) lines.push(chunk, out);
     else if (array)
       for (const e of array.push(chunk))
         out.push(
           e.kind === 'element'
-            ? { kind: 'text', file, line: e.line, text: e.text }
+            ? filter && !filter.test(e.text)
+              ? { kind: 'skipped', file, count: 1 }
+              : { kind: 'text', file, line: e.line, text: e.text }
             : { kind: 'error', file, line: e.line, reason: e.reason },
         );
   };
   try {
     for await (const chunk of chunks) {
-      const out: RawRecord[] = [];
+      const out: FilteredRecord[] = [];
       if (mode === 'sniff') {
         pending += chunk;
         const m = /[^\s\uFEFF]/.exec(pending);
@@ -115,7 +188,7 @@ async function* readFileBatches(file: string): AsyncGenerator<RawRecord[]> {
           array = new JsonArraySplitter();
         } else if (m[0] === '{') {
           mode = 'ndjson';
-          lines = new LineSplitter(file);
+          lines = filter ? new FilteredLineSplitter(file, filter) : new LineSplitter(file);
         } else {
           yield [
             {
@@ -138,7 +211,7 @@ async function* readFileBatches(file: string): AsyncGenerator<RawRecord[]> {
     if ('destroy' in chunks) (chunks as Readable).destroy();
     else (chunks as Generator<string>).return(undefined);
   }
-  const out: RawRecord[] = [];
+  const out: FilteredRecord[] = [];
   if (lines) lines.end(out);
   if (array)
     for (const e of array.end())
@@ -146,7 +219,12 @@ async function* readFileBatches(file: string): AsyncGenerator<RawRecord[]> {
   if (out.length > 0) yield out;
 }
 
-async function* readPath(path: string, explicit: boolean, visited: Set<string>): AsyncGenerator<RawRecord[]> {
+async function* readPath(
+  path: string,
+  explicit: boolean,
+  visited: Set<string>,
+  filter: RegExp | undefined,
+): AsyncGenerator<FilteredRecord[]> {
   let info;
   try {
     info = await stat(path);
@@ -155,7 +233,8 @@ async function* readPath(path: string, explicit: boolean, visited: Set<string>):
     return;
   }
   if (info.isDirectory()) {
-    for (const entry of (await readdir(path)).sort()) yield* readPath(join(path, entry), false, visited);
+    for (const entry of (await readdir(path)).sort())
+      yield* readPath(join(path, entry), false, visited, filter);
     return;
   }
   if (!explicit && !INVENTORY_FILE.test(path)) return;
@@ -164,7 +243,7 @@ async function* readPath(path: string, explicit: boolean, visited: Set<string>):
   if (visited.has(real)) return;
   visited.add(real);
   try {
-    yield* readFileBatches(path);
+    yield* readFileBatches(path, filter);
   } catch (err) {
     // Unreadable or corrupt (truncated gzip): the rest of this file is lost, the other files are still read.
     yield [{ kind: 'error', file: path, line: 0, reason: (err as Error).message }];
@@ -172,7 +251,13 @@ async function* readPath(path: string, explicit: boolean, visited: Set<string>):
 }
 
 /** Every record of the inventory as text with its file and line, in batches; bad files are error records. */
-export async function* readRawInventory(paths: readonly string[]): AsyncGenerator<RawRecord[]> {
+export function readRawInventory(paths: readonly string[]): AsyncGenerator<RawRecord[]>;
+/** The same, with only the records whose text `filter` matches (not global) handed on; the others counted. */
+export function readRawInventory(paths: readonly string[], filter: RegExp): AsyncGenerator<FilteredRecord[]>;
+export async function* readRawInventory(
+  paths: readonly string[],
+  filter?: RegExp,
+): AsyncGenerator<FilteredRecord[]> {
   const visited = new Set<string>();
-  for (const path of paths) yield* readPath(path, true, visited);
+  for (const path of paths) yield* readPath(path, true, visited, filter);
 }

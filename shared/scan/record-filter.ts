@@ -30,3 +30,9 @@ export function mayNeedPass1(text: string): boolean {
 export function mayNeedPass2(text: string, parsedInPass1: boolean): boolean {
   return !parsedInPass1 || text.includes('"resource"');
 }
+
+/** What pass 1 must look at: a record mayNeedPass1 accepts, or one holding any of `quoted` (a superset test). */
+export function pass1Filter(quoted: readonly string[]): RegExp {
+  const escaped = quoted.map((q) => q.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  return new RegExp([PASS1_TEXT.source, ...escaped].join('|'));
+}

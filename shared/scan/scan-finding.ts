@@ -68,3 +68,42 @@ export function findingContext(asset: Asset, result: PolicyResult): FindingConte
     tags: result.policy.def.tags,
   };
 }
+
+/**
+ * The context of a finding, computed on first read: only some formats (OCSF) read it, and the scan hands one
+ * to the output with every finding.
+ */
+export class LazyFindingContext implements FindingContext {
+  #value: FindingContext | undefined;
+  readonly #asset: Asset;
+  readonly #result: PolicyResult;
+
+  constructor(asset: Asset, result: PolicyResult) {
+    this.#asset = asset;
+    this.#result = result;
+  }
+
+  #get(): FindingContext {
+    return (this.#value ??= findingContext(this.#asset, this.#result));
+  }
+
+  get description(): string {
+    return this.#get().description;
+  }
+
+  get labels(): Record<string, string> {
+    return this.#get().labels;
+  }
+
+  get location(): string | null {
+    return this.#get().location;
+  }
+
+  get organization(): string | null {
+    return this.#get().organization;
+  }
+
+  get tags(): string[] {
+    return this.#get().tags;
+  }
+}

@@ -4,9 +4,9 @@ import type { Asset } from '../model/asset.js';
 import { SEVERITIES, type Severity } from '../model/policy.js';
 import type { PolicySet } from '../policy/policy-set.js';
 import { readRawInventory } from './raw-inventory.js';
-import { HIERARCHY_TYPES, mayNeedPass1, mayNeedPass2 } from './record-filter.js';
+import { HIERARCHY_TYPES, mayNeedPass1, mayNeedPass2, pass1Filter } from './record-filter.js';
 import { parseRecordText } from './parse-record.js';
-import { findingContext, scanFinding, type FindingContext, type ScanFinding } from './scan-finding.js';
+import { LazyFindingContext, scanFinding, type FindingContext, type ScanFinding } from './scan-finding.js';
 import { SideStore } from './side-store.js';
 
 /*
@@ -176,21 +176,35 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
     let memo: Pass1Memo | undefined;
     // A type never seen may simply not have been exported: its absence proves nothing.
     const relatedSeen = new Set<string>();
-    for await (const batch of readRawInventory(opts.paths)) {
+    // The records neither test matches are only counted (the reader searches whole chunks for them).
+    for await (const batch of readRawInventory(opts.paths, pass1Filter(relatedQuoted))) {
       for (const r of batch) {
         if (r.kind === 'error') {
           stats.inputErrors++;
           hooks.inputError(r);
           continue;
         }
-        stats.records++;
-        if (hooks.progress && stats.records % PROGRESS_EVERY === 0)
-          hooks.progress({ pass: 1, records: stats.records, total: 0 });
         if (r.file !== memoFile) {
           memoFile = r.file;
           memo = new Pass1Memo();
           memos.set(r.file, memo);
         }
+        if (r.kind === 'skipped') {
+          const before = stats.records;
+          stats.records += r.count;
+          memo!.records += r.count;
+          if (hooks.progress)
+            for (
+              let n = before - (before % PROGRESS_EVERY) + PROGRESS_EVERY;
+              n <= stats.records;
+              n += PROGRESS_EVERY
+            )
+              hooks.progress({ pass: 1, records: n, total: 0 });
+          continue;
+        }
+        stats.records++;
+        if (hooks.progress && stats.records % PROGRESS_EVERY === 0)
+          hooks.progress({ pass: 1, records: stats.records, total: 0 });
         const ordinal = memo!.records++;
         const inPass1 = mayNeedPass1(r.text);
         if (!inPass1 && !(relatedQuoted.length > 0 && relatedQuoted.some((q) => r.text.includes(q))))
@@ -281,8 +295,10 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
       related.filter((c) => types.includes(c.assetType) && isRelated(a, c));
     const evalInput = { ancestry: [] as Asset[], perimeters, now, related: relatedOf, relatedKnown };
     /** Synchronous unless the output asks to wait: an async call per asset costs a promise per asset. */
-    const evaluate = (asset: Asset, source: string): Promise<void> | undefined => {
+    // The source (file:line) is only spelt out for an asset with findings.
+    const evaluate = (asset: Asset, file: string, line: number): Promise<void> | undefined => {
       let wait: Promise<void> | undefined;
+      let source: string | undefined;
       evalInput.ancestry = ancestryOf(asset);
       const results = policies.evaluate(asset, evalInput);
       for (const result of results) {
@@ -314,7 +330,8 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
           tally.failed++;
           stats.open[result.policy.def.severity]++;
         }
-        const w = hooks.finding(scanFinding(asset, result, source), findingContext(asset, result));
+        source ??= `${file}:${line}`;
+        const w = hooks.finding(scanFinding(asset, result, source), new LazyFindingContext(asset, result));
         if (w) wait = wait ? wait.then(() => w) : w;
       }
       return wait;
@@ -358,7 +375,7 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
             store.markResolved(asset.name);
           }
         }
-        const wait = evaluate(asset, `${r.file}:${r.line}`);
+        const wait = evaluate(asset, r.file, r.line);
         if (wait) await wait;
       }
     }
@@ -370,7 +387,7 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
       const parts = store.parts(name);
       stats.assets++;
       const asset = mergeAssetParts(parts.map((p) => JSON.parse(p.json) as Asset));
-      const wait = evaluate(asset, `${parts[0]!.file}:${parts[0]!.line}`);
+      const wait = evaluate(asset, parts[0]!.file, parts[0]!.line);
       if (wait) await wait;
     }
     return stats;
