@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerActionsCommands } from './actions-command.js';
 import { registerAuditCommands } from './audit-command.js';
+import { registerPlanCommand } from './plan-command.js';
 import { registerPolicyCommands } from './policy-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerStartCommand } from './start-command.js';
@@ -17,6 +18,7 @@ registerStartCommand(program);
 registerPolicyCommands(program);
 registerAuditCommands(program);
 registerActionsCommands(program);
+registerPlanCommand(program);
 registerScanCommand(program);
 
 await program.parseAsync(process.argv);

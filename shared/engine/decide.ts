@@ -6,7 +6,7 @@ import { RISKS, riskRank, type Risk } from '../model/policy.js';
 import type { PolicyFile } from '../policy/policy-schema.js';
 
 export interface RiskInputs {
-  finding: Finding;
+  finding: Pick<Finding, 'category'>;
   policy: PolicyFile;
   action: RemediationAction;
   automation: AutomationConfig;

@@ -26,6 +26,9 @@ export interface ScanFinding {
 
 /** What OCSF (and future formats) need beyond the finding itself; not part of the JSON output. */
 export interface FindingContext {
+  /** The asset the finding is about, with its known ancestors nearest first (for plans and risk). */
+  readonly asset: Asset;
+  readonly ancestry: readonly Asset[];
   description: string;
   labels: Record<string, string>;
   location: string | null;
@@ -59,7 +62,10 @@ export function scanFinding(asset: Asset, result: PolicyResult, source: string):
   };
 }
 
-export function findingContext(asset: Asset, result: PolicyResult): FindingContext {
+export function findingContext(
+  asset: Asset,
+  result: PolicyResult,
+): Omit<FindingContext, 'asset' | 'ancestry'> {
   return {
     description: result.policy.def.description ?? result.policy.def.title,
     labels: labelsOf(asset),
@@ -74,16 +80,22 @@ export function findingContext(asset: Asset, result: PolicyResult): FindingConte
  * to the output with every finding.
  */
 export class LazyFindingContext implements FindingContext {
-  #value: FindingContext | undefined;
+  #value: Omit<FindingContext, 'asset' | 'ancestry'> | undefined;
   readonly #asset: Asset;
   readonly #result: PolicyResult;
+  readonly ancestry: readonly Asset[];
 
-  constructor(asset: Asset, result: PolicyResult) {
+  constructor(asset: Asset, result: PolicyResult, ancestry: readonly Asset[] = []) {
     this.#asset = asset;
     this.#result = result;
+    this.ancestry = ancestry;
   }
 
-  #get(): FindingContext {
+  get asset(): Asset {
+    return this.#asset;
+  }
+
+  #get(): Omit<FindingContext, 'asset' | 'ancestry'> {
     return (this.#value ??= findingContext(this.#asset, this.#result));
   }
 

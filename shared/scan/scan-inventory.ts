@@ -331,7 +331,10 @@ export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promis
           stats.open[result.policy.def.severity]++;
         }
         source ??= `${file}:${line}`;
-        const w = hooks.finding(scanFinding(asset, result, source), new LazyFindingContext(asset, result));
+        const w = hooks.finding(
+          scanFinding(asset, result, source),
+          new LazyFindingContext(asset, result, ancestryOf(asset)),
+        );
         if (w) wait = wait ? wait.then(() => w) : w;
       }
       return wait;

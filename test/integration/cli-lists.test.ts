@@ -57,4 +57,40 @@ describe('the listing commands', () => {
       ['storage-bucket-public'],
     );
   }, 60_000);
+
+  it('warden plan shows, for each open finding, the action, the decision with its reasons and the exact calls, calling nothing', async () => {
+    const { stdout } = await warden(
+      'plan',
+      '--assets',
+      path.join(ROOT, 'examples/landing-zone'),
+      '--format',
+      'json',
+      '--now',
+      '2026-11-29T00:00:00Z',
+    );
+    const fixes = JSON.parse(stdout) as Array<{
+      policyId: string;
+      resourceName: string;
+      action: string | null;
+      decision: { kind: string; risk: string; factors: Array<{ factor: string }> } | null;
+      plan: { requests: Array<{ method: string; url: string; body?: unknown }> } | null;
+      note: string | null;
+    }>;
+    const dev = fixes.find(
+      (f) => f.policyId === 'storage-bucket-public' && f.resourceName.endsWith('/acme-dev-web-test-uploads'),
+    )!;
+    expect(dev.decision).toMatchObject({ kind: 'auto', risk: 'low' });
+    expect(dev.plan!.requests.map((r) => `${r.method} ${r.url.split('?')[0]}`)).toContain(
+      'PATCH https://storage.googleapis.com/storage/v1/b/acme-dev-web-test-uploads',
+    );
+    const prod = fixes.find(
+      (f) =>
+        f.policyId === 'storage-bucket-public' && f.resourceName.endsWith('/acme-prod-web-static-assets'),
+    )!;
+    expect(prod.decision!.risk).toBe('medium');
+    expect(prod.decision!.factors.map((x) => x.factor).join(' ')).toMatch(/production environment/);
+    const recommendOnly = fixes.find((f) => f.policyId === 'sql-instance-public-ip')!;
+    expect(recommendOnly).toMatchObject({ action: null, decision: null, plan: null });
+    expect(recommendOnly.note).toMatch(/^recommend only/);
+  }, 60_000);
 });
