@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Asset } from '../model/asset.js';
+import { computeOperations, type OperationScope } from './compute-operations.js';
 import { TwinHttpError } from './http.js';
 import type { Inventory } from './inventory.js';
 import type { JsonObject } from './merge-patch.js';
@@ -36,18 +37,6 @@ const DISK_ANY = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/disks/${P}(?:
 const PROJECT = new RegExp(`^/compute/v1/projects/${P}$`);
 const PROJECT_SET_METADATA = new RegExp(`^/compute/v1/projects/${P}/setCommonInstanceMetadata$`);
 const PROJECT_ANY = new RegExp(`^/compute/v1/projects/${P}(?:/setCommonInstanceMetadata)?$`);
-const ZONE_OPERATION = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/operations/${P}$`);
-const ZONE_OPERATION_WAIT = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/operations/${P}/wait$`);
-/**
- * Global operations started here have real compute's name shape (operation-MS-HEX13-HEX8-HEX8) and ids
- * from 5e18 on, so these patterns never take the firewall surface's operations (compute-api.ts), whose
- * routes come after this surface's.
- */
-const OWN_GLOBAL_OP = '(operation-\\d+-[0-9a-f]{13}-[0-9a-f]{8}-[0-9a-f]{8}|5\\d{18})';
-const GLOBAL_OPERATION = new RegExp(`^/compute/v1/projects/${P}/global/operations/${OWN_GLOBAL_OP}$`);
-const GLOBAL_OPERATION_WAIT = new RegExp(
-  `^/compute/v1/projects/${P}/global/operations/${OWN_GLOBAL_OP}/wait$`,
-);
 
 const API_BASE = 'https://www.googleapis.com/compute/v1';
 export const INSTANCE_TYPE = 'compute.googleapis.com/Instance';
@@ -90,15 +79,6 @@ const LabelsBody = z.looseObject({
     .optional(),
 });
 
-interface OperationState {
-  op: JsonObject;
-  reads: number;
-  fail: boolean;
-  complete: () => Promise<void>;
-}
-
-type Scope = { kind: 'zone'; zone: string } | { kind: 'global' };
-
 function notFound(what: string): TwinHttpError {
   return new TwinHttpError(404, `The resource '${what}' was not found`, { reason: 'notFound' });
 }
@@ -108,7 +88,7 @@ function conditionNotMet(message: string): TwinHttpError {
 }
 
 export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiSurface {
-  const operations = new Map<string, OperationState>(); // "scope/project/name" and "scope/project/id"
+  const operations = computeOperations(inv, operationPolls);
   let seq = 0;
 
   /** A new opaque 8-byte fingerprint, as compute returns them (base64). Every accepted change gets one. */
@@ -133,87 +113,27 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
     ...(structuredClone(a.resource?.data ?? {}) as JsonObject),
   });
 
-  const scopeKey = (scope: Scope, project: string): string =>
-    scope.kind === 'zone' ? `zones/${scope.zone}/${project}` : `global/${project}`;
-
-  const finish = async (state: OperationState): Promise<void> => {
-    const now = inv.now();
-    state.op['status'] = 'DONE';
-    state.op['progress'] = 100;
-    state.op['startTime'] ??= now;
-    state.op['endTime'] = now;
-    if (state.fail) {
-      state.op['error'] = {
-        errors: [
-          { code: 'INTERNAL_ERROR', message: 'The operation failed (fault injected by the GCP twin).' },
-        ],
-      };
-      state.op['httpErrorStatusCode'] = 500;
-      state.op['httpErrorMessage'] = 'INTERNAL SERVER ERROR';
-      return;
-    }
-    await state.complete();
-  };
-
-  /** One read moves the operation one step: PENDING → RUNNING → … → DONE after `operationPolls` reads. */
-  const advance = async (state: OperationState): Promise<void> => {
-    if (state.op['status'] === 'DONE') return;
-    state.reads += 1;
-    if (state.reads >= operationPolls) {
-      await finish(state);
-    } else {
-      state.op['status'] = 'RUNNING';
-      state.op['startTime'] ??= inv.now();
-      state.op['progress'] = Math.floor((100 * state.reads) / operationPolls);
-    }
-  };
-
-  /** Starts an operation whose change (`complete`) lands when it reaches DONE. */
+  /** Starts an operation (in the twin's one compute operation store) whose change lands when it is DONE. */
   const startOperation = async (
     req: RouteRequest,
-    scope: Scope,
+    scope: OperationScope,
     projectId: string,
     operationType: string,
     target: Asset,
     targetLink: string,
     complete: () => Promise<void>,
-  ): Promise<RouteResponse> => {
-    seq += 1;
-    const now = inv.clock.now();
-    const id = String(5_000_000_000_000_000_000n + BigInt(seq));
-    const hex = (n: number, w: number) => n.toString(16).padStart(w, '0').slice(-w);
-    const name = `operation-${now.getTime()}-${hex(seq, 13)}-${hex(seq * 2654435761, 8)}-${hex(seq * 40503, 8)}`;
-    const scopePath =
-      scope.kind === 'zone' ? `projects/${projectId}/zones/${scope.zone}` : `projects/${projectId}/global`;
-    const op: JsonObject = {
-      kind: 'compute#operation',
-      id,
-      name,
+  ): Promise<RouteResponse> => ({
+    status: 200,
+    body: await operations.start({
+      project: projectId,
+      scope,
       operationType,
       targetLink,
       targetId: String(target.resource?.data['id'] ?? ''),
-      status: 'PENDING',
-      user: 'warden@gcp-twin.invalid',
-      progress: 0,
-      insertTime: now.toISOString(),
-      selfLink: `${API_BASE}/${scopePath}/operations/${name}`,
-    };
-    if (scope.kind === 'zone') op['zone'] = `${API_BASE}/projects/${projectId}/zones/${scope.zone}`;
-    const state: OperationState = { op, reads: 0, fail: req.failOperation, complete };
-    operations.set(`${scopeKey(scope, projectId)}/${name}`, state);
-    operations.set(`${scopeKey(scope, projectId)}/${id}`, state);
-    if (operationPolls <= 0) await finish(state);
-    return { status: 200, body: structuredClone(op) };
-  };
-
-  const operationState = (scope: Scope, projectId: string, operation: string): OperationState => {
-    const state = operations.get(`${scopeKey(scope, projectId)}/${operation}`);
-    if (!state) {
-      const where = scope.kind === 'zone' ? `zones/${scope.zone}` : 'global';
-      throw notFound(`projects/${projectId}/${where}/operations/${operation}`);
-    }
-    return state;
-  };
+      fail: req.failOperation,
+      complete,
+    }),
+  });
 
   /** Replaces a metadata object's items if `fingerprint` is its current one (412 otherwise). */
   const checkFingerprint = (current: unknown, sent: string | undefined, what: string): void => {
@@ -278,34 +198,6 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
       );
     },
   });
-
-  const operationRoutes = (
-    scopeOf: (params: string[]) => Scope,
-    get: RegExp,
-    wait: RegExp,
-  ): ApiSurface['routes'] => [
-    {
-      method: 'GET',
-      pattern: get,
-      async handle(req) {
-        const params = req.params;
-        const state = operationState(scopeOf(params), params[0] as string, params.at(-1) as string);
-        await advance(state);
-        return { status: 200, body: structuredClone(state.op) };
-      },
-    },
-    {
-      // Like globalOperations.wait: "not guaranteed to wait"; here each call is one step, callers loop.
-      method: 'POST',
-      pattern: wait,
-      async handle(req) {
-        const params = req.params;
-        const state = operationState(scopeOf(params), params[0] as string, params.at(-1) as string);
-        await advance(state);
-        return { status: 200, body: structuredClone(state.op) };
-      },
-    },
-  ];
 
   return {
     routes: [
@@ -415,12 +307,7 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
           );
         },
       },
-      ...operationRoutes(
-        (params) => ({ kind: 'zone', zone: params[1] as string }),
-        ZONE_OPERATION,
-        ZONE_OPERATION_WAIT,
-      ),
-      ...operationRoutes(() => ({ kind: 'global' }), GLOBAL_OPERATION, GLOBAL_OPERATION_WAIT),
+      ...operations.routes('zone'),
     ],
     concurrentChanges: [
       {

@@ -4,7 +4,7 @@ import type { JsonObject } from './merge-patch.js';
 import type { Route } from './routes.js';
 
 /**
- * Compute Engine v1 long-running operations, global or regional: the `Operation` a mutating call returns,
+ * Compute Engine v1 long-running operations, global, regional or zonal: the `Operation` a mutating call returns,
  * its get and wait. One store per twin inventory, shared by every compute surface that starts operations,
  * so that a global operation started by any of them is found by the one set of global operation routes.
  *
@@ -12,7 +12,8 @@ import type { Route } from './routes.js';
  * → DONE), onto the resource as it is by then. `wait` is one step per call: compute's wait "is not
  * guaranteed to wait" until DONE, so callers must loop.
  */
-export type OperationScope = { kind: 'global' } | { kind: 'region'; region: string };
+export type OperationScope =
+  { kind: 'global' } | { kind: 'region'; region: string } | { kind: 'zone'; zone: string };
 
 export interface StartOperation {
   project: string;
@@ -37,13 +38,15 @@ const API_BASE = 'https://www.googleapis.com/compute/v1';
 const GLOBAL_OPERATION = /^\/compute\/v1\/projects\/([^/]+)\/global\/operations\/([^/]+)$/;
 const GLOBAL_OPERATION_WAIT = /^\/compute\/v1\/projects\/([^/]+)\/global\/operations\/([^/]+)\/wait$/;
 const REGION_OPERATION = /^\/compute\/v1\/projects\/([^/]+)\/regions\/([^/]+)\/operations\/([^/]+)$/;
+const ZONE_OPERATION = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)$/;
+const ZONE_OPERATION_WAIT = /^\/compute\/v1\/projects\/([^/]+)\/zones\/([^/]+)\/operations\/([^/]+)\/wait$/;
 const REGION_OPERATION_WAIT =
   /^\/compute\/v1\/projects\/([^/]+)\/regions\/([^/]+)\/operations\/([^/]+)\/wait$/;
 
 function scopePath(project: string, scope: OperationScope): string {
-  return scope.kind === 'region'
-    ? `projects/${project}/regions/${scope.region}`
-    : `projects/${project}/global`;
+  if (scope.kind === 'region') return `projects/${project}/regions/${scope.region}`;
+  if (scope.kind === 'zone') return `projects/${project}/zones/${scope.zone}`;
+  return `projects/${project}/global`;
 }
 
 export class ComputeOperations {
@@ -78,6 +81,7 @@ export class ComputeOperations {
     };
     if (s.scope.kind === 'region')
       op['region'] = `${API_BASE}/projects/${s.project}/regions/${s.scope.region}`;
+    if (s.scope.kind === 'zone') op['zone'] = `${API_BASE}/projects/${s.project}/zones/${s.scope.zone}`;
     const state: OperationState = { op, reads: 0, fail: s.fail, complete: s.complete };
     this.operations.set(`${where}/${name}`, state);
     this.operations.set(`${where}/${id}`, state);
@@ -129,16 +133,21 @@ export class ComputeOperations {
     return structuredClone(state.op);
   }
 
-  /** globalOperations.get/wait or regionOperations.get/wait (wait: a POST whose body is `""`). */
+  /** globalOperations, regionOperations or zoneOperations get/wait (wait: a POST whose body is `""`). */
   routes(kind: OperationScope['kind']): Route[] {
-    const scoped = (params: string[]): [string, OperationScope, string] =>
-      kind === 'region'
-        ? [params[0] as string, { kind: 'region', region: params[1] as string }, params[2] as string]
-        : [params[0] as string, { kind: 'global' }, params[1] as string];
-    const [get, wait] =
-      kind === 'region'
-        ? [REGION_OPERATION, REGION_OPERATION_WAIT]
-        : [GLOBAL_OPERATION, GLOBAL_OPERATION_WAIT];
+    const scoped = (params: string[]): [string, OperationScope, string] => {
+      const project = params[0] as string;
+      if (kind === 'region')
+        return [project, { kind: 'region', region: params[1] as string }, params[2] as string];
+      if (kind === 'zone') return [project, { kind: 'zone', zone: params[1] as string }, params[2] as string];
+      return [project, { kind: 'global' }, params[1] as string];
+    };
+    const patterns: Record<OperationScope['kind'], [RegExp, RegExp]> = {
+      global: [GLOBAL_OPERATION, GLOBAL_OPERATION_WAIT],
+      region: [REGION_OPERATION, REGION_OPERATION_WAIT],
+      zone: [ZONE_OPERATION, ZONE_OPERATION_WAIT],
+    };
+    const [get, wait] = patterns[kind];
     return [
       {
         method: 'GET',

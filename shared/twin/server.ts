@@ -68,7 +68,6 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
   const nextIamEtag = (): string => protoCounterEtag(++iamSeq);
   const surfaces = [
     storageApi(inv, nextIamEtag),
-    // Before computeApi: its global operation routes would otherwise take this surface's operations.
     computeInstanceApi(inv, opts.operationPolls ?? 2),
     computeApi(inv, opts.operationPolls ?? 2),
     computeNetworkApi(inv, opts.operationPolls ?? 2),
