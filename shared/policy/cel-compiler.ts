@@ -1094,9 +1094,10 @@ class Compiler {
     const slot = this.slots++;
     const inner: Scope = { vars: new Map(scope.vars).set(varNode.args as string, slot) };
     const body = argNodes.slice(1).map((a) => this.compile(a, inner));
-    if (name === 'exists' && body.length === 1) {
+    // exists and all are one loop: stop at the first predicate result equal to `decisive` (true for exists,
+    // false for all); an error only counts if nothing decisive came, as in cel-js.
+    const quantifier = (decisive: boolean, label: string): Fn => {
       const pred = body[0]!;
-      const label = 'exists(var, predicate) predicate must return bool';
       return (c, f) => {
         const items = toIterable(iterable(c, f));
         let err: unknown;
@@ -1110,36 +1111,17 @@ class Compiler {
             err ??= e;
             continue;
           }
-          if (r === true) return true;
-          if (r !== false) err ??= predicateError(r, label);
+          if (r === decisive) return decisive;
+          if (r !== !decisive) err ??= predicateError(r, label);
         }
         if (err !== undefined) throw err;
-        return false;
+        return !decisive;
       };
-    }
-    if (name === 'all' && body.length === 1) {
-      const pred = body[0]!;
-      const label = 'all(var, predicate) predicate must return bool';
-      return (c, f) => {
-        const items = toIterable(iterable(c, f));
-        let err: unknown;
-        for (let i = 0; i < items.length; i++) {
-          f[slot] = checkValue(items[i]);
-          let r: unknown;
-          try {
-            r = pred(c, f);
-          } catch (e) {
-            if (e === CEL_FALLBACK) throw e;
-            err ??= e;
-            continue;
-          }
-          if (r === false) return false;
-          if (r !== true) err ??= predicateError(r, label);
-        }
-        if (err !== undefined) throw err;
-        return true;
-      };
-    }
+    };
+    if (name === 'exists' && body.length === 1)
+      return quantifier(true, 'exists(var, predicate) predicate must return bool');
+    if (name === 'all' && body.length === 1)
+      return quantifier(false, 'all(var, predicate) predicate must return bool');
     if (name === 'exists_one' && body.length === 1) {
       const pred = body[0]!;
       const label = 'exists_one(var, predicate) predicate must return bool';
