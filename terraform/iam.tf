@@ -44,13 +44,13 @@ resource "google_organization_iam_member" "sweep_asset_viewer" {
 
 # Exactly the calls the remediations make (shared/actions, policies/*.yaml), kept in step with the list in
 # test/deploy/terraform.test.ts. compute.firewalls.patch checks compute.networks.updatePolicy on the rule's
-# network besides compute.firewalls.update; GlobalOperations.get and .wait both check
-# compute.globalOperations.get.
+# network besides compute.firewalls.update; an operation's get and wait both check its scope's
+# *Operations.get.
 resource "google_organization_iam_custom_role" "execute" {
   org_id      = var.org_id
   role_id     = "${replace(var.prefix, "-", "_")}execute"
   title       = "Warden execute"
-  description = "Read, fix and restore Cloud Storage buckets and VPC firewall rules; nothing else."
+  description = "Read, fix and restore what the shipped remediations touch (buckets, firewalls, VMs, disks, compute projects, subnetworks, backend services, SSL policies); nothing else."
   stage       = "GA"
 
   permissions = [
@@ -62,6 +62,27 @@ resource "google_organization_iam_custom_role" "execute" {
     "compute.firewalls.update",
     "compute.networks.updatePolicy",
     "compute.globalOperations.get",
+    "compute.instances.get",
+    "compute.instances.setMetadata",
+    "compute.instances.setLabels",
+    "compute.instances.setDeletionProtection",
+    "compute.disks.get",
+    "compute.disks.setLabels",
+    "compute.projects.get",
+    "compute.projects.setCommonInstanceMetadata",
+    "compute.zoneOperations.get",
+    "compute.regionOperations.get",
+    "compute.subnetworks.get",
+    "compute.subnetworks.update",
+    "compute.subnetworks.setPrivateIpGoogleAccess",
+    "compute.backendServices.get",
+    "compute.backendServices.update",
+    "compute.regionBackendServices.get",
+    "compute.regionBackendServices.update",
+    "compute.sslPolicies.get",
+    "compute.sslPolicies.update",
+    "compute.regionSslPolicies.get",
+    "compute.regionSslPolicies.update",
   ]
 }
 

@@ -108,18 +108,18 @@ async function writeMetadata(
 ): Promise<'ok' | 'precondition_failed' | 'gone'> {
   const metadataResource = { fingerprint, items };
   if (t.scope === 'project') {
-    const client = await ctx.cloud.compute('ProjectsClient');
+    const projects = await ctx.cloud.compute('ProjectsClient');
     const r = await guardedCall(`setting the common instance metadata of ${t.project}`, async () => {
-      const [lro] = await client.setCommonInstanceMetadata({ project: t.project, metadataResource });
+      const [lro] = await projects.setCommonInstanceMetadata({ project: t.project, metadataResource });
       return startedOperation(lro);
     });
     if (!r.ok) return r.why;
     await waitForGlobalOperation(ctx, t.project, r.value);
     return 'ok';
   }
-  const client = await ctx.cloud.compute('InstancesClient');
+  const instances = await ctx.cloud.compute('InstancesClient');
   const r = await guardedCall(`setting the metadata of ${t.project}/${t.zone}/${t.instance}`, async () => {
-    const [lro] = await client.setMetadata({
+    const [lro] = await instances.setMetadata({
       project: t.project,
       zone: t.zone,
       instance: t.instance,

@@ -56,6 +56,87 @@ const EXECUTE_PERMISSIONS: ReadonlyArray<{ permission: string; call: string; evi
     call: 'GlobalOperationsClient.wait',
     evidence: /\bops\.wait\(/,
   },
+  {
+    permission: 'compute.instances.get',
+    call: 'InstancesClient.get',
+    evidence: /InstancesClient[\s\S]*\.get\(/,
+  },
+  {
+    permission: 'compute.instances.setMetadata',
+    call: 'InstancesClient.setMetadata',
+    evidence: /\.setMetadata\(\{/,
+  },
+  { permission: 'compute.instances.setLabels', call: 'InstancesClient.setLabels', evidence: /\.setLabels\(/ },
+  {
+    permission: 'compute.instances.setDeletionProtection',
+    call: 'InstancesClient.setDeletionProtection',
+    evidence: /\.setDeletionProtection\(/,
+  },
+  { permission: 'compute.disks.get', call: 'DisksClient.get', evidence: /DisksClient/ },
+  { permission: 'compute.disks.setLabels', call: 'DisksClient.setLabels', evidence: /\.setLabels\(/ },
+  { permission: 'compute.projects.get', call: 'ProjectsClient.get', evidence: /ProjectsClient/ },
+  {
+    permission: 'compute.projects.setCommonInstanceMetadata',
+    call: 'ProjectsClient.setCommonInstanceMetadata',
+    evidence: /\.setCommonInstanceMetadata\(/,
+  },
+  {
+    permission: 'compute.zoneOperations.get',
+    call: 'ZoneOperationsClient.wait',
+    evidence: /ZoneOperationsClient/,
+  },
+  {
+    permission: 'compute.regionOperations.get',
+    call: 'RegionOperationsClient.wait',
+    evidence: /RegionOperationsClient/,
+  },
+  { permission: 'compute.subnetworks.get', call: 'SubnetworksClient.get', evidence: /SubnetworksClient/ },
+  {
+    permission: 'compute.subnetworks.update',
+    call: 'SubnetworksClient.patch',
+    evidence: /SubnetworksClient/,
+  },
+  {
+    permission: 'compute.subnetworks.setPrivateIpGoogleAccess',
+    call: 'SubnetworksClient.setPrivateIpGoogleAccess',
+    evidence: /\.setPrivateIpGoogleAccess\(/,
+  },
+  {
+    permission: 'compute.backendServices.get',
+    call: 'BackendServicesClient.get',
+    evidence: /'BackendServicesClient'/,
+  },
+  {
+    permission: 'compute.backendServices.update',
+    call: 'BackendServicesClient.patch',
+    evidence: /'BackendServicesClient'/,
+  },
+  {
+    permission: 'compute.regionBackendServices.get',
+    call: 'RegionBackendServicesClient.get',
+    evidence: /RegionBackendServicesClient/,
+  },
+  {
+    permission: 'compute.regionBackendServices.update',
+    call: 'RegionBackendServicesClient.patch',
+    evidence: /RegionBackendServicesClient/,
+  },
+  { permission: 'compute.sslPolicies.get', call: 'SslPoliciesClient.get', evidence: /'SslPoliciesClient'/ },
+  {
+    permission: 'compute.sslPolicies.update',
+    call: 'SslPoliciesClient.patch',
+    evidence: /'SslPoliciesClient'/,
+  },
+  {
+    permission: 'compute.regionSslPolicies.get',
+    call: 'RegionSslPoliciesClient.get',
+    evidence: /RegionSslPoliciesClient/,
+  },
+  {
+    permission: 'compute.regionSslPolicies.update',
+    call: 'RegionSslPoliciesClient.patch',
+    evidence: /RegionSslPoliciesClient/,
+  },
 ];
 
 /** Every API method the actions may call, by client (the CloudClients getter), with the permissions it needs. */
@@ -74,6 +155,44 @@ const API_CALLS: Record<string, Record<string, string[]>> = {
     get: ['compute.globalOperations.get'],
     wait: ['compute.globalOperations.get'],
   },
+  // cloud.compute('XClient'): the other Compute Engine clients, one IAM permission per method.
+  'compute:InstancesClient': {
+    get: ['compute.instances.get'],
+    setMetadata: ['compute.instances.setMetadata'],
+    setLabels: ['compute.instances.setLabels'],
+    setDeletionProtection: ['compute.instances.setDeletionProtection'],
+  },
+  'compute:DisksClient': { get: ['compute.disks.get'], setLabels: ['compute.disks.setLabels'] },
+  'compute:ProjectsClient': {
+    get: ['compute.projects.get'],
+    setCommonInstanceMetadata: ['compute.projects.setCommonInstanceMetadata'],
+  },
+  'compute:ZoneOperationsClient': {
+    get: ['compute.zoneOperations.get'],
+    wait: ['compute.zoneOperations.get'],
+  },
+  'compute:RegionOperationsClient': {
+    get: ['compute.regionOperations.get'],
+    wait: ['compute.regionOperations.get'],
+  },
+  'compute:SubnetworksClient': {
+    get: ['compute.subnetworks.get'],
+    patch: ['compute.subnetworks.update'],
+    setPrivateIpGoogleAccess: ['compute.subnetworks.setPrivateIpGoogleAccess'],
+  },
+  'compute:BackendServicesClient': {
+    get: ['compute.backendServices.get'],
+    patch: ['compute.backendServices.update'],
+  },
+  'compute:RegionBackendServicesClient': {
+    get: ['compute.regionBackendServices.get'],
+    patch: ['compute.regionBackendServices.update'],
+  },
+  'compute:SslPoliciesClient': { get: ['compute.sslPolicies.get'], patch: ['compute.sslPolicies.update'] },
+  'compute:RegionSslPoliciesClient': {
+    get: ['compute.regionSslPolicies.get'],
+    patch: ['compute.regionSslPolicies.update'],
+  },
 };
 
 /**
@@ -85,6 +204,7 @@ const CLOUD_CLIENT_IAM: Record<string, string> = {
   firewalls: 'execute: custom role (compute.firewalls.*)',
   globalOperations: 'execute: custom role (compute.globalOperations.get)',
   assets: 'detect-sweep: roles/cloudasset.viewer on the organization',
+  compute: 'execute: custom role (one compute.* permission per method, see API_CALLS)',
 };
 
 /** The module holding each registered function's handler (imported by its functions/<dir>/index.ts). */
@@ -552,8 +672,10 @@ describe('least privilege', () => {
       const text = await readFile(file, 'utf8');
       const rel = path.relative(ROOT, file);
       // Clients are obtained as `const x = await ctx.cloud.NAME()`; each method called on x is an API call.
-      for (const m of text.matchAll(/const\s+(\w+)\s*=\s*await\s+ctx\.cloud\.(\w+)\(\)/g)) {
-        const [, variable, client] = m as unknown as [string, string, string];
+      // …or `const x = await ctx.cloud.compute('XClient')` for the other Compute Engine clients.
+      for (const m of text.matchAll(/const\s+(\w+)\s*=\s*await\s+ctx\.cloud\.(\w+)\((?:'(\w+)')?\)/g)) {
+        const [, variable, getter, named] = m as unknown as [string, string, string, string | undefined];
+        const client = named ? `${getter}:${named}` : getter;
         const methods = API_CALLS[client];
         expect(`${rel}: client ${client} ${methods ? 'known' : 'has no IAM decided for execute'}`).toBe(
           `${rel}: client ${client} known`,
@@ -612,9 +734,9 @@ describe('least privilege', () => {
     const iface = /export interface CloudClients \{([\s\S]*?)\n\}/.exec(text)?.[1];
     expect(iface).toBeDefined();
     // Getters returning a client (`storage(): Promise<Storage>`), not lifecycle members (`close(): Promise<void>`).
-    const clients = [...(iface ?? '').matchAll(/^\s*([A-Za-z]+)\s*\(\)\s*:\s*Promise<([A-Z]\w*)>/gm)].map(
-      (m) => m[1] ?? '',
-    );
+    const clients = [
+      ...(iface ?? '').matchAll(/^\s*([A-Za-z]+)\s*(?:<[^>]*>)?\([^)]*\)\s*:\s*Promise<([A-Z]\w*)/gm),
+    ].map((m) => m[1] ?? '');
     expect(clients.length).toBeGreaterThan(0);
     for (const c of clients) {
       expect(
