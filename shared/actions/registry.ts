@@ -1,39 +1,27 @@
-import { enableBackendServiceLogging } from './compute-backend-service-enable-logging.js';
-import { enableFirewallLogging } from './compute-firewall-enable-logging.js';
-import { requireTls12Modern } from './compute-ssl-policy-require-tls12-modern.js';
-import { enableSubnetworkFlowLogs } from './compute-subnetwork-enable-flow-logs.js';
-import { enablePrivateGoogleAccess } from './compute-subnetwork-enable-private-google-access.js';
-import { diskAddRequiredLabels } from './compute-disk-add-required-labels.js';
-import { restrictFirewallInternetSource } from './compute-firewall-restrict-internet-source.js';
-import { instanceAddRequiredLabels } from './compute-instance-add-required-labels.js';
-import { instanceBlockProjectSshKeys } from './compute-instance-block-project-ssh-keys.js';
-import { instanceDisableSerialPort } from './compute-instance-disable-serial-port.js';
-import { instanceEnableDeletionProtection } from './compute-instance-enable-deletion-protection.js';
-import { instanceEnableOsLogin } from './compute-instance-enable-os-login.js';
-import { projectDisableSerialPort } from './compute-project-disable-serial-port.js';
-import { projectEnableOsLogin } from './compute-project-enable-os-login.js';
-import { enableUniformAccess } from './storage-bucket-enable-uniform-access.js';
-import { enforcePublicAccessPrevention } from './storage-bucket-enforce-public-access-prevention.js';
+import { BIGQUERY_ACTIONS } from './bigquery-actions.js';
+import { COMPUTE_ACTIONS } from './compute-actions.js';
+import { CONTAINER_ACTIONS } from './container-actions.js';
+import { DNS_ACTIONS } from './dns-actions.js';
+import { IDENTITY_ACTIONS } from './identity-actions.js';
+import { KMS_ACTIONS } from './kms-actions.js';
+import { SECRET_MANAGER_ACTIONS } from './secret-manager-actions.js';
+import { SERVICE_USAGE_ACTIONS } from './service-usage-actions.js';
+import { SQL_ACTIONS } from './sql-actions.js';
+import { STORAGE_ACTIONS } from './storage-actions.js';
 import type { RemediationAction } from './types.js';
 
 /** Every remediation Warden can run; a policy naming an action not listed here does not load. */
 export const ACTIONS: RemediationAction[] = [
-  enforcePublicAccessPrevention,
-  enableUniformAccess,
-  restrictFirewallInternetSource,
-  enableFirewallLogging,
-  enableSubnetworkFlowLogs,
-  enablePrivateGoogleAccess,
-  enableBackendServiceLogging,
-  requireTls12Modern,
-  instanceDisableSerialPort,
-  instanceBlockProjectSshKeys,
-  instanceEnableOsLogin,
-  projectEnableOsLogin,
-  projectDisableSerialPort,
-  instanceEnableDeletionProtection,
-  instanceAddRequiredLabels,
-  diskAddRequiredLabels,
+  ...COMPUTE_ACTIONS,
+  ...STORAGE_ACTIONS,
+  ...SQL_ACTIONS,
+  ...BIGQUERY_ACTIONS,
+  ...IDENTITY_ACTIONS,
+  ...KMS_ACTIONS,
+  ...SECRET_MANAGER_ACTIONS,
+  ...CONTAINER_ACTIONS,
+  ...DNS_ACTIONS,
+  ...SERVICE_USAGE_ACTIONS,
 ];
 
 const BY_ID = new Map(ACTIONS.map((a) => [a.id, a]));

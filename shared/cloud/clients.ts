@@ -1,4 +1,12 @@
 import type * as ComputeModuleNamespace from '@google-cloud/compute';
+import type * as SqlModuleNamespace from '@google-cloud/sql';
+import type * as KmsModuleNamespace from '@google-cloud/kms';
+import type * as SecretManagerModuleNamespace from '@google-cloud/secret-manager';
+import type * as ContainerModuleNamespace from '@google-cloud/container';
+import type * as ResourceManagerModuleNamespace from '@google-cloud/resource-manager';
+import type * as ServiceUsageModuleNamespace from '@google-cloud/service-usage';
+import type { BigQuery } from '@google-cloud/bigquery';
+import type { DNS } from '@google-cloud/dns';
 import { createRequire } from 'node:module';
 import type { Storage, StorageOptions } from '@google-cloud/storage';
 import type { FirewallsClient, GlobalOperationsClient } from '@google-cloud/compute';
@@ -15,20 +23,34 @@ export type CloudTarget =
  * plus ~0.5 s per client (platform notes), which a Cloud Function pays on every cold start for clients it
  * never calls. Getters are async because loading is a dynamic import.
  */
-type ComputeModule = typeof ComputeModuleNamespace;
-/** The Compute Engine v1 clients (InstancesClient, SubnetworksClient, ZoneOperationsClient, …). */
-export type ComputeClientName = {
-  [K in keyof ComputeModule]: K extends `${string}Client`
-    ? ComputeModule[K] extends new (...args: never[]) => unknown
+/** The gax (generated) client packages, by the CloudClients getter that serves them. */
+interface GaxModules {
+  compute: typeof ComputeModuleNamespace;
+  sql: typeof SqlModuleNamespace;
+  kms: typeof KmsModuleNamespace;
+  secretManager: typeof SecretManagerModuleNamespace;
+  container: typeof ContainerModuleNamespace;
+  resourceManager: typeof ResourceManagerModuleNamespace;
+  serviceUsage: typeof ServiceUsageModuleNamespace;
+}
+export type GaxModuleName = keyof GaxModules;
+/** The client classes a gax package exports at its top level (its default API version). */
+export type GaxClientName<M extends GaxModuleName> = {
+  [K in keyof GaxModules[M]]: K extends `${string}Client`
+    ? GaxModules[M][K] extends new (...args: never[]) => unknown
       ? K
       : never
     : never;
-}[keyof ComputeModule];
-export type ComputeClient<K extends ComputeClientName> = ComputeModule[K] extends new (
+}[keyof GaxModules[M]];
+export type GaxClient<M extends GaxModuleName, K extends GaxClientName<M>> = GaxModules[M][K] extends new (
   ...args: never[]
 ) => infer C
   ? C
   : never;
+/** The Compute Engine v1 clients (InstancesClient, SubnetworksClient, ZoneOperationsClient, …). */
+export type ComputeClientName = GaxClientName<'compute'>;
+export type ComputeClient<K extends ComputeClientName> = GaxClient<'compute', K>;
+type GaxGetter<M extends GaxModuleName> = <K extends GaxClientName<M>>(name: K) => Promise<GaxClient<M, K>>;
 
 export interface CloudClients {
   readonly target: CloudTarget;
@@ -37,7 +59,23 @@ export interface CloudClients {
   globalOperations(): Promise<GlobalOperationsClient>;
   assets(): Promise<AssetServiceClient>;
   /** Any other Compute Engine client, built once on first use with the same endpoint and credentials. */
-  compute<K extends ComputeClientName>(name: K): Promise<ComputeClient<K>>;
+  compute: GaxGetter<'compute'>;
+  /** Cloud SQL Admin v1 (SqlInstancesServiceClient, SqlOperationsServiceClient). */
+  sql: GaxGetter<'sql'>;
+  /** Cloud KMS v1 (KeyManagementServiceClient). */
+  kms: GaxGetter<'kms'>;
+  /** Secret Manager v1 (SecretManagerServiceClient). */
+  secretManager: GaxGetter<'secretManager'>;
+  /** GKE v1 (ClusterManagerClient). */
+  container: GaxGetter<'container'>;
+  /** Resource Manager v3 (ProjectsClient, FoldersClient, OrganizationsClient). */
+  resourceManager: GaxGetter<'resourceManager'>;
+  /** Service Usage v1 (ServiceUsageClient). */
+  serviceUsage: GaxGetter<'serviceUsage'>;
+  /** BigQuery v2 (handwritten JSON client; datasets.patch sends the etag as If-Match). */
+  bigquery(): Promise<BigQuery>;
+  /** Cloud DNS v1 (handwritten JSON client). */
+  dns(): Promise<DNS>;
   /** Closes the gax clients built so far. */
   close(): Promise<void>;
 }
@@ -120,7 +158,16 @@ export function createCloudClients(opts: CloudClientsOptions): CloudClients {
     };
   };
 
-  const compute = lazy(() => import('@google-cloud/compute'));
+  const modules: { [M in GaxModuleName]: () => Promise<GaxModules[M]> } = {
+    compute: () => import('@google-cloud/compute'),
+    sql: () => import('@google-cloud/sql'),
+    kms: () => import('@google-cloud/kms'),
+    secretManager: () => import('@google-cloud/secret-manager'),
+    container: () => import('@google-cloud/container'),
+    resourceManager: () => import('@google-cloud/resource-manager'),
+    serviceUsage: () => import('@google-cloud/service-usage'),
+  };
+  const compute = lazy(modules.compute);
 
   const storage = lazy(async () => {
     const { Storage } = await import('@google-cloud/storage');
@@ -142,20 +189,46 @@ export function createCloudClients(opts: CloudClientsOptions): CloudClients {
   const firewalls = lazy(async () => new (await compute.get()).FirewallsClient(gaxOptions()));
   const globalOperations = lazy(async () => new (await compute.get()).GlobalOperationsClient(gaxOptions()));
   const assets = lazy(async () => new (await import('@google-cloud/asset')).AssetServiceClient(gaxOptions()));
-  const computeClients = new Map<string, ReturnType<typeof lazy<{ close(): Promise<void> }>>>();
-  const computeClient = <K extends ComputeClientName>(name: K): Promise<ComputeClient<K>> => {
-    let entry = computeClients.get(name);
-    if (!entry) {
-      entry = lazy(async () => {
-        const Ctor = (await compute.get())[name] as unknown as new (o: GaxOptions) => {
-          close(): Promise<void>;
+  const gaxClients = new Map<string, ReturnType<typeof lazy<{ close(): Promise<void> }>>>();
+  const gaxGetter =
+    <M extends GaxModuleName>(module: M): GaxGetter<M> =>
+    <K extends GaxClientName<M>>(name: K): Promise<GaxClient<M, K>> => {
+      const key = `${module}:${String(name)}`;
+      let entry = gaxClients.get(key);
+      if (!entry) {
+        entry = lazy(async () => {
+          const mod = module === 'compute' ? await compute.get() : await modules[module]();
+          const Ctor = (mod as unknown as Record<string, unknown>)[String(name)] as new (o: GaxOptions) => {
+            close(): Promise<void>;
+          };
+          return new Ctor(gaxOptions());
+        });
+        gaxClients.set(key, entry);
+      }
+      return entry.get() as unknown as Promise<GaxClient<M, K>>;
+    };
+  /** Options of the handwritten JSON clients (BigQuery, DNS), which take a full endpoint URL. */
+  const jsonClientOptions = (fromModule: string): Record<string, unknown> =>
+    target.kind === 'google'
+      ? target.projectId
+        ? { projectId: target.projectId }
+        : {}
+      : {
+          apiEndpoint: target.url,
+          projectId: target.projectId,
+          authClient: dummyAuthFrom(fromModule),
         };
-        return new Ctor(gaxOptions());
-      });
-      computeClients.set(name, entry);
-    }
-    return entry.get() as unknown as Promise<ComputeClient<K>>;
-  };
+  const bigquery = lazy(async () => {
+    const { BigQuery } = await import('@google-cloud/bigquery');
+    return new BigQuery(jsonClientOptions('@google-cloud/bigquery'));
+  });
+  const dns = lazy(async () => {
+    const { DNS } = await import('@google-cloud/dns');
+    const client = new DNS(jsonClientOptions('@google-cloud/dns'));
+    // DNS builds `https://${apiEndpoint}/dns/v1` and so cannot take the twin's http URL through options.
+    if (target.kind === 'twin') client.baseUrl = `${target.url}/dns/v1`;
+    return client;
+  });
 
   return {
     target,
@@ -163,13 +236,21 @@ export function createCloudClients(opts: CloudClientsOptions): CloudClients {
     firewalls: firewalls.get,
     globalOperations: globalOperations.get,
     assets: assets.get,
-    compute: computeClient,
+    compute: gaxGetter('compute'),
+    sql: gaxGetter('sql'),
+    kms: gaxGetter('kms'),
+    secretManager: gaxGetter('secretManager'),
+    container: gaxGetter('container'),
+    resourceManager: gaxGetter('resourceManager'),
+    serviceUsage: gaxGetter('serviceUsage'),
+    bigquery: bigquery.get,
+    dns: dns.get,
     async close() {
       const gax = [
         firewalls.built(),
         globalOperations.built(),
         assets.built(),
-        ...[...computeClients.values()].map((c) => c.built()),
+        ...[...gaxClients.values()].map((c) => c.built()),
       ];
       await Promise.all(
         gax.map(async (p) => {

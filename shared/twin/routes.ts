@@ -29,6 +29,14 @@ export interface ConcurrentChange {
   apply(params: string[]): Promise<void>;
 }
 
+/** What every API surface of the twin shares. */
+export interface SurfaceOptions {
+  /** Reads (get or wait) a long-running operation takes to reach DONE; 0 = done at once. */
+  operationPolls: number;
+  /** A fresh IAM policy etag (one counter for every resource's IAM policy, as Google's are opaque). */
+  nextIamEtag: () => string;
+}
+
 export interface ApiSurface {
   routes: Route[];
   concurrentChanges: ConcurrentChange[];

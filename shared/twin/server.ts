@@ -3,13 +3,21 @@ import type { AddressInfo } from 'node:net';
 import type { Asset } from '../model/asset.js';
 import type { Clock } from '../ports/clock.js';
 import { assetApi } from './asset-api.js';
+import { sqlApi } from './sql-api.js';
+import { bigqueryApi } from './bigquery-api.js';
+import { resourceManagerApi } from './resource-manager-api.js';
+import { kmsApi } from './kms-api.js';
+import { secretManagerApi } from './secret-manager-api.js';
+import { containerApi } from './container-api.js';
+import { dnsApi } from './dns-api.js';
+import { serviceUsageApi } from './service-usage-api.js';
 import { computeApi } from './compute-api.js';
 import { computeInstanceApi } from './compute-instance-api.js';
 import { computeNetworkApi } from './compute-network-api.js';
 import { decideFaults, seededRng, type FaultRule } from './faults.js';
 import { googleErrorBody, parseJsonBody, queryRecord, readBody, sendJson, TwinHttpError } from './http.js';
 import { Inventory, type FeedSink } from './inventory.js';
-import type { ConcurrentChange, Route } from './routes.js';
+import type { ConcurrentChange, Route, SurfaceOptions } from './routes.js';
 import { protoCounterEtag, storageApi } from './storage-api.js';
 
 export interface TwinOptions {
@@ -66,12 +74,21 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
   const inv = new Inventory(opts.assets, opts.clock, opts.onFeed);
   let iamSeq = 0;
   const nextIamEtag = (): string => protoCounterEtag(++iamSeq);
+  const surfaceOptions: SurfaceOptions = { operationPolls: opts.operationPolls ?? 2, nextIamEtag };
   const surfaces = [
     storageApi(inv, nextIamEtag),
-    computeInstanceApi(inv, opts.operationPolls ?? 2),
-    computeApi(inv, opts.operationPolls ?? 2),
-    computeNetworkApi(inv, opts.operationPolls ?? 2),
+    computeInstanceApi(inv, surfaceOptions.operationPolls),
+    computeApi(inv, surfaceOptions.operationPolls),
+    computeNetworkApi(inv, surfaceOptions.operationPolls),
     assetApi(inv),
+    sqlApi(inv, surfaceOptions),
+    bigqueryApi(inv, surfaceOptions),
+    resourceManagerApi(inv, surfaceOptions),
+    kmsApi(inv, surfaceOptions),
+    secretManagerApi(inv, surfaceOptions),
+    containerApi(inv, surfaceOptions),
+    dnsApi(inv, surfaceOptions),
+    serviceUsageApi(inv, surfaceOptions),
   ];
   const routes: Route[] = surfaces.flatMap((s) => s.routes);
   const changes: ConcurrentChange[] = surfaces.flatMap((s) => s.concurrentChanges);

@@ -205,6 +205,14 @@ const CLOUD_CLIENT_IAM: Record<string, string> = {
   globalOperations: 'execute: custom role (compute.globalOperations.get)',
   assets: 'detect-sweep: roles/cloudasset.viewer on the organization',
   compute: 'execute: custom role (one compute.* permission per method, see API_CALLS)',
+  sql: 'execute: custom role (cloudsql.instances.*)',
+  kms: 'execute: custom role (cloudkms.*)',
+  secretManager: 'execute: custom role (secretmanager.secrets.*)',
+  container: 'execute: custom role (container.clusters.*)',
+  resourceManager: 'execute: custom role (resourcemanager.projects.*)',
+  serviceUsage: 'execute: custom role (serviceusage.services.*)',
+  bigquery: 'execute: custom role (bigquery.datasets.*)',
+  dns: 'execute: custom role (dns.managedZones.*, dns.policies.*)',
 };
 
 /** The module holding each registered function's handler (imported by its functions/<dir>/index.ts). */

@@ -1,0 +1,4 @@
+import type { RemediationAction } from './types.js';
+
+/** Secret Manager remediations. */
+export const SECRET_MANAGER_ACTIONS: RemediationAction[] = [];

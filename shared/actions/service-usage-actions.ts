@@ -1,0 +1,4 @@
+import type { RemediationAction } from './types.js';
+
+/** Service Usage remediations. */
+export const SERVICE_USAGE_ACTIONS: RemediationAction[] = [];
