@@ -7,6 +7,7 @@ import type * as ResourceManagerModuleNamespace from '@google-cloud/resource-man
 import type * as ServiceUsageModuleNamespace from '@google-cloud/service-usage';
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { DNS } from '@google-cloud/dns';
+import { kmsIamClient, type AuthorizedRequester, type KmsIamClient } from './kms-iam.js';
 import { createRequire } from 'node:module';
 import type { Storage, StorageOptions } from '@google-cloud/storage';
 import type { FirewallsClient, GlobalOperationsClient } from '@google-cloud/compute';
@@ -62,8 +63,13 @@ export interface CloudClients {
   compute: GaxGetter<'compute'>;
   /** Cloud SQL Admin v1 (SqlInstancesServiceClient, SqlOperationsServiceClient). */
   sql: GaxGetter<'sql'>;
-  /** Cloud KMS v1 (KeyManagementServiceClient). */
+  /**
+   * Cloud KMS v1 (KeyManagementServiceClient). Its getIamPolicy/setIamPolicy go out as POST through gax's
+   * generic IAM mixin, which KMS rejects (googleapis/gax-nodejs#1462): use kmsIam() for key IAM.
+   */
   kms: GaxGetter<'kms'>;
+  /** Cloud KMS key ring and crypto key IAM, as the REST calls KMS documents. */
+  kmsIam(): Promise<KmsIamClient>;
   /** Secret Manager v1 (SecretManagerServiceClient). */
   secretManager: GaxGetter<'secretManager'>;
   /** GKE v1 (ClusterManagerClient). */
@@ -222,6 +228,14 @@ export function createCloudClients(opts: CloudClientsOptions): CloudClients {
     const { BigQuery } = await import('@google-cloud/bigquery');
     return new BigQuery(jsonClientOptions('@google-cloud/bigquery'));
   });
+  const kmsIam = lazy(async () => {
+    if (target.kind === 'twin') {
+      return kmsIamClient(dummyAuthFrom(undefined) as AuthorizedRequester, target.url);
+    }
+    const { GoogleAuth } = await import('google-auth-library');
+    const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+    return kmsIamClient(auth as unknown as AuthorizedRequester, 'https://cloudkms.googleapis.com');
+  });
   const dns = lazy(async () => {
     const { DNS } = await import('@google-cloud/dns');
     const client = new DNS(jsonClientOptions('@google-cloud/dns'));
@@ -243,6 +257,7 @@ export function createCloudClients(opts: CloudClientsOptions): CloudClients {
     container: gaxGetter('container'),
     resourceManager: gaxGetter('resourceManager'),
     serviceUsage: gaxGetter('serviceUsage'),
+    kmsIam: kmsIam.get,
     bigquery: bigquery.get,
     dns: dns.get,
     async close() {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Asset } from '../model/asset.js';
 import type { Clock } from '../ports/clock.js';
 import { assetApi } from './asset-api.js';
+import { checkGaxRequest, isGaxPath } from './api-shapes.js';
 import { sqlApi } from './sql-api.js';
 import { bigqueryApi } from './bigquery-api.js';
 import { resourceManagerApi } from './resource-manager-api.js';
@@ -34,6 +35,11 @@ export interface TwinOptions {
   rng?: () => number;
   /** Most recent requests kept in `requests`; default 10 000. */
   requestLogLimit?: number;
+  /**
+   * Checks every request to a gax-served API against the method and message shapes Google publishes in the
+   * clients' protos (api-shapes.ts) and answers 400 INVALID_ARGUMENT to anything else, as Google would.
+   */
+  checkShapes?: boolean;
 }
 
 export interface TwinRequest {
@@ -96,6 +102,7 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
   const rng = opts.rng ?? seededRng(0x5eed);
   const requests: TwinRequest[] = [];
   const limit = opts.requestLogLimit ?? 10_000;
+  const checkShapes = opts.checkShapes ?? true;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://twin.invalid');
@@ -122,6 +129,13 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
         );
       }
       const body = parseJsonBody(text);
+      if (checkShapes && isGaxPath(path)) {
+        const verdict = checkGaxRequest({ method, path, query: url.searchParams, body });
+        if (!verdict.ok && verdict.unknownMethod)
+          throw new TwinHttpError(404, verdict.reason, { reason: 'notFound' });
+        if (!verdict.ok)
+          throw new TwinHttpError(400, `Invalid request: ${verdict.reason}`, { reason: 'badRequest' });
+      }
 
       const effects = decideFaults(faults, method, path, rng);
       if (effects.latencyMs > 0) await new Promise((r) => setTimeout(r, effects.latencyMs));
