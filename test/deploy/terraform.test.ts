@@ -207,6 +207,7 @@ const CLOUD_CLIENT_IAM: Record<string, string> = {
   compute: 'execute: custom role (one compute.* permission per method, see API_CALLS)',
   sql: 'execute: custom role (cloudsql.instances.*)',
   kms: 'execute: custom role (cloudkms.*)',
+  kmsIam: 'execute: custom role (cloudkms.keyRings|cryptoKeys.getIamPolicy/setIamPolicy)',
   secretManager: 'execute: custom role (secretmanager.secrets.*)',
   container: 'execute: custom role (container.clusters.*)',
   resourceManager: 'execute: custom role (resourcemanager.projects.*)',
