@@ -5,12 +5,13 @@ import type { Asset } from '../model/asset.js';
 import { WardenError } from '../model/errors.js';
 import type { Risk } from '../model/policy.js';
 import { isNotFound, isPreconditionFailed, toWardenError } from '../cloud/errors.js';
+import { canonicalJson } from '../util/canonical-json.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
 
 export const STORAGE_API = 'https://storage.googleapis.com/storage/v1';
-const BUCKET_TYPE = 'storage.googleapis.com/Bucket';
+export const BUCKET_TYPE = 'storage.googleapis.com/Bucket';
 
-type BucketJson = Record<string, unknown>;
+export type BucketJson = Record<string, unknown>;
 
 /**
  * One bucket setting, read from and written to the bucket resource. Every write carries
@@ -32,7 +33,7 @@ export interface BucketSettingSpec<V extends string | boolean> {
   undoBlockedBy?(live: BucketJson, now: Date): string | undefined;
 }
 
-export function bucketBeforeSchema<V extends string | boolean>(value: z.ZodType<V>) {
+export function bucketBeforeSchema<V>(value: z.ZodType<V>) {
   return z.object({
     bucket: z.string(),
     metageneration: z.string(),
@@ -60,11 +61,11 @@ export function bucketNameOf(asset: Asset): string {
   });
 }
 
-function bucketUrl(bucket: string): string {
+export function bucketUrl(bucket: string): string {
   return `${STORAGE_API}/b/${encodeURIComponent(bucket)}`;
 }
 
-function metagenerationOf(data: BucketJson): string {
+export function metagenerationOf(data: BucketJson): string {
   return String(data['metageneration'] ?? '');
 }
 
@@ -137,7 +138,7 @@ export async function readLiveBucket(asset: Asset, ctx: ActionContext): Promise<
   return live;
 }
 
-function parseState<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+export function parseState<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
@@ -146,9 +147,53 @@ function parseState<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   });
 }
 
+/**
+ * A bucket setting read from and written to the bucket resource, in its general form: whether the live value
+ * is already the fix, the patch that fixes it and the patch that restores the value captured before.
+ * buckets.patch has JSON merge-patch semantics (objects merge, `null` removes a key), so a body names only
+ * what it changes and leaves every other field, and every other label, as it is.
+ */
+export interface BucketPatchSpec<V> {
+  id: string;
+  title: string;
+  risk: Risk;
+  valueSchema: z.ZodType<V>;
+  /** The setting as the bucket (REST JSON, or CAI data) has it. */
+  read(bucket: BucketJson): V;
+  /** The value already is the fix: nothing is sent and apply answers already_applied. */
+  isFixed(value: V, settings: ActionSettings): boolean;
+  /** The buckets.patch body that fixes a bucket whose setting is `value`. */
+  fixBody(value: V, settings: ActionSettings): BucketMetadata;
+  /** The buckets.patch body that puts `before` back on a bucket whose setting is now `live` (what apply left). */
+  restoreBody(before: V, live: V): BucketMetadata;
+  describe(bucket: string, data: BucketJson, settings: ActionSettings): string;
+  /** Why undo cannot happen any more on this live bucket (then nothing is sent). */
+  undoBlockedBy?(live: BucketJson, now: Date): string | undefined;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
 export function bucketSettingAction<V extends string | boolean>(
   spec: BucketSettingSpec<V>,
 ): RemediationAction<BucketBefore<V>> {
+  const general: BucketPatchSpec<V> = {
+    id: spec.id,
+    title: spec.title,
+    risk: spec.risk,
+    valueSchema: spec.valueSchema,
+    read: spec.read,
+    isFixed: (value) => value === spec.fixed,
+    fixBody: () => spec.body(spec.fixed),
+    restoreBody: (before) => spec.body(before),
+    describe: (bucket) => spec.describe(bucket),
+  };
+  if (spec.undoBlockedBy) general.undoBlockedBy = spec.undoBlockedBy;
+  return bucketPatchAction(general);
+}
+
+export function bucketPatchAction<V>(spec: BucketPatchSpec<V>): RemediationAction<BucketBefore<V>> {
   const beforeSchema = bucketBeforeSchema(spec.valueSchema);
   return {
     id: spec.id,
@@ -157,15 +202,20 @@ export function bucketSettingAction<V extends string | boolean>(
     reversible: true,
     assetTypes: [BUCKET_TYPE],
 
-    plan(asset: Asset, _settings: ActionSettings): Plan {
+    plan(asset: Asset, settings: ActionSettings): Plan {
       const bucket = bucketNameOf(asset);
-      const mg = asset.resource?.data['metageneration'];
+      const data = asset.resource?.data ?? {};
+      const mg = data['metageneration'];
       const guard = mg === undefined ? '' : `?ifMetagenerationMatch=${String(mg)}`;
       return {
-        description: spec.describe(bucket),
+        description: spec.describe(bucket, data, settings),
         requests: [
           { method: 'GET', url: `${bucketUrl(bucket)}?projection=full` },
-          { method: 'PATCH', url: `${bucketUrl(bucket)}${guard}`, body: spec.body(spec.fixed) },
+          {
+            method: 'PATCH',
+            url: `${bucketUrl(bucket)}${guard}`,
+            body: spec.fixBody(spec.read(data), settings),
+          },
         ],
       };
     },
@@ -182,7 +232,8 @@ export function bucketSettingAction<V extends string | boolean>(
       const live = await getBucket(ctx, before.bucket);
       if (!live) return { status: 'gone' };
       const liveMg = metagenerationOf(live);
-      if (spec.read(live) === spec.fixed) {
+      const value = spec.read(live);
+      if (spec.isFixed(value, ctx.settings)) {
         const after: BucketAfter = { bucket: before.bucket, metageneration: liveMg };
         return { status: 'already_applied', after };
       }
@@ -192,7 +243,12 @@ export function bucketSettingAction<V extends string | boolean>(
           reason: `bucket ${before.bucket} changed since its state was captured (metageneration ${before.metageneration} → ${liveMg})`,
         };
       }
-      const r = await patchBucket(ctx, before.bucket, spec.body(spec.fixed), before.metageneration);
+      const r = await patchBucket(
+        ctx,
+        before.bucket,
+        spec.fixBody(value, ctx.settings),
+        before.metageneration,
+      );
       if (!r.ok) {
         if (r.why === 'gone') return { status: 'gone' };
         return {
@@ -223,10 +279,16 @@ export function bucketSettingAction<V extends string | boolean>(
           reason: `bucket ${before.bucket} changed after the fix (metageneration ${after.metageneration} → ${liveMg}); restoring would overwrite that change`,
         };
       }
-      if (spec.read(live) === before.value) return { status: 'restored' };
+      const value = spec.read(live);
+      if (sameValue(value, before.value)) return { status: 'restored' };
       const blocked = spec.undoBlockedBy?.(live, ctx.clock.now());
       if (blocked) return { status: 'refused', reason: blocked };
-      const r = await patchBucket(ctx, before.bucket, spec.body(before.value), after.metageneration);
+      const r = await patchBucket(
+        ctx,
+        before.bucket,
+        spec.restoreBody(before.value, value),
+        after.metageneration,
+      );
       if (!r.ok) {
         if (r.why === 'gone') return { status: 'gone' };
         return {

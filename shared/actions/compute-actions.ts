@@ -1,5 +1,6 @@
 import { enableBackendServiceLogging } from './compute-backend-service-enable-logging.js';
 import { diskAddRequiredLabels } from './compute-disk-add-required-labels.js';
+import { diskAttachSnapshotSchedule } from './compute-disk-attach-snapshot-schedule.js';
 import { enableFirewallLogging } from './compute-firewall-enable-logging.js';
 import { restrictFirewallInternetSource } from './compute-firewall-restrict-internet-source.js';
 import { instanceAddRequiredLabels } from './compute-instance-add-required-labels.js';
@@ -30,4 +31,5 @@ export const COMPUTE_ACTIONS: RemediationAction[] = [
   instanceEnableDeletionProtection,
   instanceAddRequiredLabels,
   diskAddRequiredLabels,
+  diskAttachSnapshotSchedule,
 ];

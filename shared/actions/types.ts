@@ -4,6 +4,7 @@ import type { Risk } from '../model/policy.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { CloudClients } from '../cloud/clients.js';
+import type { PolicyParams } from '../policy/policy-params.js';
 
 export interface ActionSettings {
   /** Source ranges an internet-open firewall rule is narrowed to (IAP TCP forwarding by default). */
@@ -13,6 +14,10 @@ export interface ActionSettings {
   /** The value a missing required label is added with, by key; keys not listed get `labelDefaultValue`. */
   labelDefaults: Record<string, string>;
   labelDefaultValue: string;
+  /** Longest KMS rotation period, in days (max_key_age_days in policies/params.yaml). */
+  maxKeyAgeDays: number;
+  /** Region -> snapshot schedule resource policy a disk is attached to (snapshot_schedules in params.yaml). */
+  snapshotSchedules: Record<string, string>;
 }
 
 export const DEFAULT_ACTION_SETTINGS: ActionSettings = {
@@ -20,7 +25,20 @@ export const DEFAULT_ACTION_SETTINGS: ActionSettings = {
   requiredLabels: ['env', 'team', 'cost-center'],
   labelDefaults: {},
   labelDefaultValue: 'unassigned',
+  maxKeyAgeDays: 90,
+  snapshotSchedules: {},
 };
+
+/** The settings the organization's params.yaml decides; the rest keep their defaults. */
+export function actionSettingsFromParams(params: PolicyParams): ActionSettings {
+  return {
+    ...DEFAULT_ACTION_SETTINGS,
+    // The label fixes add exactly the keys the label policies require: one list, in params.yaml.
+    requiredLabels: params.required_labels,
+    maxKeyAgeDays: params.max_key_age_days,
+    snapshotSchedules: params.snapshot_schedules,
+  };
+}
 
 export interface ActionContext {
   cloud: CloudClients;

@@ -19,6 +19,12 @@ export const PolicyParamsSchema = z
     max_key_age_days: z.number().int().positive().default(90),
     /** Sources an internet-facing SSH/RDP rule may be narrowed to without being a finding (IAP). */
     trusted_source_ranges: z.array(z.string()).default(['35.235.240.0/20']),
+    /**
+     * The snapshot schedule (a compute resource policy, full URL or projects/P/regions/R/resourcePolicies/N)
+     * a disk without one is attached to, by region. Warden never chooses a backup schedule itself: a region
+     * not listed leaves its disks' findings to a human.
+     */
+    snapshot_schedules: z.record(z.string().regex(/^[a-z]+-[a-z]+\d+$/), z.string().min(1)).default({}),
   })
   .strict();
 export type PolicyParams = z.infer<typeof PolicyParamsSchema>;

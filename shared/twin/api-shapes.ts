@@ -1,32 +1,25 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import {
+  PROTO_INTS as INTS,
+  PROTO_LONGS as LONGS,
+  PROTO_WRAPPERS as WRAPPERS,
+  protoRoot,
+  readProtoJson,
+  resolveProtoType,
+  type ProtoField,
+  type ProtoMethod,
+  type ProtoNode,
+} from '../cloud/proto-descriptors.js';
 
 /**
  * Google's published shapes of the gax-served APIs, read from the protos.json each official client ships
  * (the same descriptors the clients serialize requests from): every method's HTTP rule (verb, path template,
  * body field) and every message's fields. The twin checks each request against them, so a twin route can
  * only accept a request that names a real method with real field names and types.
- *
- * protos.json is walked as plain JSON: protobufjs' Root.fromJSON costs ~0.8 s for compute alone, per
- * process, and only a few types are ever looked at.
  */
 
-interface ProtoField {
-  type: string;
-  rule?: string;
-  keyType?: string;
-}
-interface ProtoNode {
-  nested?: Record<string, ProtoNode>;
-  fields?: Record<string, ProtoField>;
-  values?: Record<string, number>;
-  methods?: Record<string, ProtoMethod>;
-}
-interface ProtoMethod {
-  requestType: string;
-  parsedOptions?: Array<Record<string, unknown>>;
-}
 interface HttpBinding {
   verb: string;
   template: string;
@@ -101,31 +94,23 @@ class ProtoPackage {
   }
 
   /** Adds the rule a client configures for a mixin method (IAM, long-running operations) it serves. */
-  addMixinRule(selector: string, rule: Record<string, unknown>): void {
+  addMixinRule(selector: string, rule: Record<string, unknown>): boolean {
     const path = selector.split('.');
     let node: ProtoNode | undefined = this.root;
     for (const p of path.slice(0, -1)) node = node?.nested?.[p];
     const m = node?.methods?.[path[path.length - 1] ?? ''];
-    if (m)
-      this.addMethod(path.slice(0, -1), path[path.length - 1] ?? '', {
-        ...m,
-        parsedOptions: [{ '(google.api.http)': rule }],
-      });
+    if (!m) return false;
+    this.addMethod(path.slice(0, -1), path[path.length - 1] ?? '', {
+      ...m,
+      parsedOptions: [{ '(google.api.http)': rule }],
+    });
+    return true;
   }
 
   /** Resolves a type reference the way protoc does: innermost enclosing namespace first. */
   resolve(ref: string, ns: string[]): Resolved | undefined {
-    const parts = ref.replace(/^\./, '').split('.');
-    const scopes = ref.startsWith('.') ? [[]] : ns.map((_, i) => ns.slice(0, ns.length - i)).concat([[]]);
-    for (const scope of scopes) {
-      let node: ProtoNode | undefined = this.root;
-      for (const p of [...scope, ...parts]) node = node?.nested?.[p];
-      if (node && (node.fields || node.values)) {
-        const path = [...scope, ...parts];
-        return { node, ns: path, fullName: path.join('.'), pkg: this };
-      }
-    }
-    return undefined;
+    const r = resolveProtoType(this.root, ref, ns);
+    return r ? { node: r.node, ns: r.path, fullName: r.path.join('.'), pkg: this } : undefined;
   }
 
   private collect(node: ProtoNode, ns: string[]): void {
@@ -221,12 +206,8 @@ let packages: ProtoPackage[] | undefined;
 let computePackage: ProtoPackage | undefined;
 const req = createRequire(import.meta.url);
 
-function readJson(file: string): ProtoNode {
-  return JSON.parse(readFileSync(file, 'utf8')) as ProtoNode;
-}
-
 function load(pkg: string): ProtoPackage {
-  return new ProtoPackage(pkg, readJson(req.resolve(`${pkg}/build/protos/protos.json`)));
+  return new ProtoPackage(pkg, protoRoot(pkg));
 }
 
 /**
@@ -278,15 +259,20 @@ function loadAll(): ProtoPackage[] {
   // google-gax exports no package.json; its main module lives in build/src.
   const gaxProtos = path.join(path.dirname(req.resolve('google-gax')), '..', 'protos');
   const mixins = ['iam_service.json', 'operations.json', 'locations.json'].map(
-    (f) => new ProtoPackage(`google-gax/${f}`, readJson(path.join(gaxProtos, f)), false),
+    (f) => new ProtoPackage(`google-gax/${f}`, readProtoJson(path.join(gaxProtos, f)), false),
   );
-  for (const pkg of PACKAGES) {
+  const own = PACKAGES.map(load);
+  for (const [i, pkg] of PACKAGES.entries()) {
     for (const rule of mixinRules(pkg)) {
       const selector = String(rule['selector']);
+      // The package's own copy of the mixin's messages, else another package's (google.iam.v1 is one API;
+      // KMS bundles none): gax's iam_service.json predates SetIamPolicyRequest.update_mask, which KMS documents.
+      if (own[i]?.addMixinRule(selector, rule)) continue;
+      if (own.some((o) => o.addMixinRule(selector, rule))) continue;
       for (const m of mixins) m.addMixinRule(selector, rule);
     }
   }
-  return [...PACKAGES.map(load), ...mixins];
+  return [...own, ...mixins];
 }
 
 function rulesFor(urlPath: string): ApiRule[] {
@@ -302,20 +288,6 @@ function rulesFor(urlPath: string): ApiRule[] {
 export function isGaxPath(path: string): boolean {
   return !/^\/(storage|bigquery|dns|upload)\//.test(path);
 }
-
-const WRAPPERS: Record<string, string> = {
-  'google.protobuf.BoolValue': 'bool',
-  'google.protobuf.StringValue': 'string',
-  'google.protobuf.BytesValue': 'bytes',
-  'google.protobuf.Int32Value': 'int32',
-  'google.protobuf.UInt32Value': 'uint32',
-  'google.protobuf.Int64Value': 'int64',
-  'google.protobuf.UInt64Value': 'uint64',
-  'google.protobuf.FloatValue': 'float',
-  'google.protobuf.DoubleValue': 'double',
-};
-const INTS = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
-const LONGS = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 
 /** Checks one proto3-JSON value against a field type; returns the first problem, or null. */
 function checkValue(pkg: ProtoPackage, type: string, ns: string[], v: unknown, at: string): string | null {

@@ -5,12 +5,14 @@ import { computeOperations, type OperationScope } from './compute-operations.js'
 import { TwinHttpError } from './http.js';
 import type { Inventory } from './inventory.js';
 import type { JsonObject } from './merge-patch.js';
-import { parseBody, type ApiSurface, type RouteRequest, type RouteResponse } from './routes.js';
+import { parseBody, type ApiSurface, type Route, type RouteRequest, type RouteResponse } from './routes.js';
 
 /**
  * Compute Engine v1: instances (get, setMetadata, setLabels, setDeletionProtection), disks (get,
- * setLabels), the compute project (get, setCommonInstanceMetadata), zone operations (get, wait) and the
- * global operations the project calls start.
+ * setLabels, addResourcePolicies, removeResourcePolicies), regional disks (get, addResourcePolicies,
+ * removeResourcePolicies), resource policies (get), the compute project (get, setCommonInstanceMetadata), zone
+ * operations (get, wait) and the global operations the project calls start (regional ones are served by the
+ * network surface from the same store).
  *
  * What @google-cloud/compute (REST fallback) sends, as logged by test/twin/compute-instance-api.test.ts:
  * - instances.setMetadata: POST …/zones/Z/instances/I/setMetadata, body = the Metadata resource
@@ -19,7 +21,10 @@ import { parseBody, type ApiSurface, type RouteRequest, type RouteResponse } fro
  * - instances.setLabels / disks.setLabels: POST …/setLabels, body `{labels, labelFingerprint}`;
  * - instances.setDeletionProtection: POST …/instances/I/setDeletionProtection?deletionProtection=true|false
  *   with no body (the API's default for an absent parameter is true);
- * - zoneOperations.wait: POST …/zones/Z/operations/OP/wait with the JSON string `""` as body.
+ * - zoneOperations.wait: POST …/zones/Z/operations/OP/wait with the JSON string `""` as body;
+ * - disks.addResourcePolicies / removeResourcePolicies (zonal and regional): POST …/disks/D/addResourcePolicies
+ *   with `{resourcePolicies: [url]}`; no fingerprint (the API takes none), the disk's resourcePolicies[] holds
+ *   full www.googleapis.com URLs once the operation is DONE.
  *
  * Metadata and labels are optimistic-locked (catalog F10): a write must carry the current fingerprint, or it
  * fails with 412 conditionNotMet; `items` and `labels` replace the whole list. Every accepted change gets a
@@ -34,6 +39,15 @@ const INSTANCE_ANY = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/instances
 const DISK = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/disks/${P}$`);
 const DISK_SET_LABELS = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/disks/${P}/setLabels$`);
 const DISK_ANY = new RegExp(`^/compute/v1/projects/${P}/zones/${P}/disks/${P}(?:/[A-Za-z]+)?$`);
+const DISK_METHOD = (m: string) => new RegExp(`^/compute/v1/projects/${P}/zones/${P}/disks/${P}/${m}$`);
+const REGION_DISK = new RegExp(`^/compute/v1/projects/${P}/regions/${P}/disks/${P}$`);
+const REGION_DISK_METHOD = (m: string) =>
+  new RegExp(`^/compute/v1/projects/${P}/regions/${P}/disks/${P}/${m}$`);
+const REGION_DISK_ANY = new RegExp(`^/compute/v1/projects/${P}/regions/${P}/disks/${P}(?:/[A-Za-z]+)?$`);
+const RESOURCE_POLICY = new RegExp(`^/compute/v1/projects/${P}/regions/${P}/resourcePolicies/${P}$`);
+/** A resource policy reference in a request body: a full URL (either compute host) or a relative path. */
+const RESOURCE_POLICY_REF =
+  /^(?:https:\/\/(?:www|compute)\.googleapis\.com\/compute\/(?:v1|beta)\/)?projects\/([^/]+)\/regions\/([^/]+)\/resourcePolicies\/([^/]+)$/;
 const PROJECT = new RegExp(`^/compute/v1/projects/${P}$`);
 const PROJECT_SET_METADATA = new RegExp(`^/compute/v1/projects/${P}/setCommonInstanceMetadata$`);
 const PROJECT_ANY = new RegExp(`^/compute/v1/projects/${P}(?:/setCommonInstanceMetadata)?$`);
@@ -42,12 +56,19 @@ const API_BASE = 'https://www.googleapis.com/compute/v1';
 export const INSTANCE_TYPE = 'compute.googleapis.com/Instance';
 export const DISK_TYPE = 'compute.googleapis.com/Disk';
 export const COMPUTE_PROJECT_TYPE = 'compute.googleapis.com/Project';
+export const RESOURCE_POLICY_TYPE = 'compute.googleapis.com/ResourcePolicy';
 
 export function instanceAssetName(project: string, zone: string, instance: string): string {
   return `//compute.googleapis.com/projects/${project}/zones/${zone}/instances/${instance}`;
 }
 export function diskAssetName(project: string, zone: string, disk: string): string {
   return `//compute.googleapis.com/projects/${project}/zones/${zone}/disks/${disk}`;
+}
+export function regionDiskAssetName(project: string, region: string, disk: string): string {
+  return `//compute.googleapis.com/projects/${project}/regions/${region}/disks/${disk}`;
+}
+export function resourcePolicyAssetName(project: string, region: string, policy: string): string {
+  return `//compute.googleapis.com/projects/${project}/regions/${region}/resourcePolicies/${policy}`;
 }
 export function computeProjectAssetName(project: string): string {
   return `//compute.googleapis.com/projects/${project}`;
@@ -79,6 +100,11 @@ const LabelsBody = z.looseObject({
     .optional(),
 });
 
+/** disks.addResourcePolicies / removeResourcePolicies (and the regional ones): `{resourcePolicies: [url]}`. */
+const ResourcePoliciesBody = z.looseObject({
+  resourcePolicies: z.array(z.string()).min(1, 'At least one resource policy must be specified.'),
+});
+
 function notFound(what: string): TwinHttpError {
   return new TwinHttpError(404, `The resource '${what}' was not found`, { reason: 'notFound' });
 }
@@ -107,6 +133,14 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
   const disk = (p: string, z: string, d: string) =>
     assetOf(diskAssetName(p, z, d), DISK_TYPE, `projects/${p}/zones/${z}/disks/${d}`);
   const project = (p: string) => assetOf(computeProjectAssetName(p), COMPUTE_PROJECT_TYPE, `projects/${p}`);
+  const regionDisk = (p: string, r: string, d: string) =>
+    assetOf(regionDiskAssetName(p, r, d), DISK_TYPE, `projects/${p}/regions/${r}/disks/${d}`);
+  const resourcePolicy = (p: string, r: string, n: string) =>
+    assetOf(
+      resourcePolicyAssetName(p, r, n),
+      RESOURCE_POLICY_TYPE,
+      `projects/${p}/regions/${r}/resourcePolicies/${n}`,
+    );
 
   const render = (kind: string, a: Asset): JsonObject => ({
     kind,
@@ -199,6 +233,107 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
     },
   });
 
+  /** A zone's region: a compute zone is its region's name plus "-" and a letter (us-central1-a). */
+  const regionOfZone = (zone: string): string => zone.replace(/-[a-z]$/, '');
+  const policyKey = (ref: string): string | undefined => {
+    const m = RESOURCE_POLICY_REF.exec(ref);
+    return m ? `${m[1]}/${m[2]}/${m[3]}` : undefined;
+  };
+  const attachedPolicies = (data: JsonObject): string[] =>
+    Array.isArray(data['resourcePolicies']) ? (data['resourcePolicies'] as unknown[]).map(String) : [];
+  /** Whether an attached policy is a snapshot schedule (known to the inventory with a snapshotSchedulePolicy). */
+  const isSnapshotSchedule = (ref: string): boolean => {
+    const m = RESOURCE_POLICY_REF.exec(ref);
+    if (!m) return false;
+    const a = inv.get(resourcePolicyAssetName(m[1] as string, m[2] as string, m[3] as string));
+    return a?.assetType === RESOURCE_POLICY_TYPE && a.resource?.data['snapshotSchedulePolicy'] !== undefined;
+  };
+
+  /**
+   * disks.addResourcePolicies / removeResourcePolicies, zonal or regional. Compute checks the references when
+   * the call is made: an unknown policy is a 404 (as for any referenced resource), one in another region or
+   * one that is (add) / is not (remove) attached is a 400, and a disk takes at most one snapshot schedule.
+   */
+  const resourcePoliciesRoute = (scope: 'zone' | 'region', verb: 'add' | 'remove'): Route => ({
+    method: 'POST',
+    pattern:
+      scope === 'zone'
+        ? DISK_METHOD(`${verb}ResourcePolicies`)
+        : REGION_DISK_METHOD(`${verb}ResourcePolicies`),
+    async handle(req) {
+      const [p, loc, d] = req.params as [string, string, string];
+      const target = scope === 'zone' ? disk(p, loc, d) : regionDisk(p, loc, d);
+      const region = scope === 'zone' ? regionOfZone(loc) : loc;
+      const diskPath = `projects/${p}/${scope === 'zone' ? 'zones' : 'regions'}/${loc}/disks/${d}`;
+      const body = parseBody(ResourcePoliciesBody, req.body);
+      const attached = attachedPolicies(target.resource?.data ?? {});
+      const urls: string[] = [];
+      body.resourcePolicies.forEach((ref, i) => {
+        const m = RESOURCE_POLICY_REF.exec(ref);
+        if (!m) {
+          throw new TwinHttpError(
+            400,
+            `Invalid value for field 'resource.resourcePolicies[${i}]': '${ref}'. The URL is malformed.`,
+            { reason: 'invalid' },
+          );
+        }
+        const [, pp, rr, nn] = m as unknown as [string, string, string, string];
+        const key = `${pp}/${rr}/${nn}`;
+        const isAttached = attached.some((a) => policyKey(a) === key);
+        if (verb === 'add') {
+          resourcePolicy(pp, rr, nn); // 404 for an unknown policy
+          if (rr !== region) {
+            throw new TwinHttpError(
+              400,
+              `Invalid value for field 'resource.resourcePolicies[${i}]': '${ref}'. Resource policy must be in the same region as the disk (${region}).`,
+              { reason: 'invalid' },
+            );
+          }
+          if (isAttached) {
+            throw new TwinHttpError(
+              400,
+              `Resource policy '${ref}' is already attached to disk '${diskPath}'.`,
+              { reason: 'invalid' },
+            );
+          }
+          if (isSnapshotSchedule(ref) && attached.some(isSnapshotSchedule)) {
+            throw new TwinHttpError(
+              400,
+              `Disk '${diskPath}' already has a snapshot schedule attached: a disk can have at most one snapshot schedule attached at a time.`,
+              { reason: 'invalid' },
+            );
+          }
+        } else if (!isAttached) {
+          throw new TwinHttpError(400, `Resource policy '${ref}' is not attached to disk '${diskPath}'.`, {
+            reason: 'invalid',
+          });
+        }
+        urls.push(`${API_BASE}/projects/${pp}/regions/${rr}/resourcePolicies/${nn}`);
+      });
+      return startOperation(
+        req,
+        scope === 'zone' ? { kind: 'zone', zone: loc } : { kind: 'region', region: loc },
+        p,
+        `${verb}ResourcePolicies`,
+        target,
+        `${API_BASE}/${diskPath}`,
+        async () => {
+          await changeData(target.name, (data) => {
+            const current = attachedPolicies(data);
+            const keys = new Set(urls.map(policyKey));
+            const next =
+              verb === 'add'
+                ? [...current, ...urls.filter((u) => !current.some((c) => policyKey(c) === policyKey(u)))]
+                : current.filter((c) => !keys.has(policyKey(c)));
+            // REST (and CAI) omit an empty list.
+            if (next.length > 0) data['resourcePolicies'] = next;
+            else delete data['resourcePolicies'];
+          });
+        },
+      );
+    },
+  });
+
   return {
     routes: [
       {
@@ -275,6 +410,26 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
         },
       },
       setLabelsRoute('disk', DISK_SET_LABELS),
+      resourcePoliciesRoute('zone', 'add'),
+      resourcePoliciesRoute('zone', 'remove'),
+      {
+        method: 'GET',
+        pattern: REGION_DISK,
+        async handle(req) {
+          const [p, r, d] = req.params as [string, string, string];
+          return { status: 200, body: render('compute#disk', regionDisk(p, r, d)) };
+        },
+      },
+      resourcePoliciesRoute('region', 'add'),
+      resourcePoliciesRoute('region', 'remove'),
+      {
+        method: 'GET',
+        pattern: RESOURCE_POLICY,
+        async handle(req) {
+          const [p, r, n] = req.params as [string, string, string];
+          return { status: 200, body: render('compute#resourcePolicy', resourcePolicy(p, r, n)) };
+        },
+      },
       {
         method: 'GET',
         pattern: PROJECT,
@@ -336,6 +491,21 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
         pattern: DISK_ANY,
         async apply(params) {
           const target = disk(params[0] as string, params[1] as string, params[2] as string);
+          seq += 1;
+          const n = seq;
+          await changeData(target.name, (d) => {
+            d['labels'] = {
+              ...((d['labels'] as JsonObject | undefined) ?? {}),
+              'changed-by': `someone-${n}`,
+            };
+            d['labelFingerprint'] = nextFingerprint(`${target.name}/labels`);
+          });
+        },
+      },
+      {
+        pattern: REGION_DISK_ANY,
+        async apply(params) {
+          const target = regionDisk(params[0] as string, params[1] as string, params[2] as string);
           seq += 1;
           const n = seq;
           await changeData(target.name, (d) => {

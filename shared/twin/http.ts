@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 /** Canonical google.rpc.Code names by the HTTP status Google's REST front ends pair them with. */
 const STATUS_BY_HTTP: Record<number, string> = {
@@ -95,5 +95,12 @@ export function queryRecord(params: URLSearchParams): Record<string, string | st
     const all = params.getAll(key);
     out[key] = all.length === 1 ? (all[0] as string) : all;
   }
+  return out;
+}
+
+/** Node's headers as single strings (a repeated header's values joined, as HTTP allows). */
+export function headerRecord(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }

@@ -8,6 +8,8 @@ export interface RouteRequest {
   params: string[];
   query: URLSearchParams;
   body: unknown;
+  /** Request headers, names lower-cased (e.g. `if-match`, a precondition some JSON APIs take). */
+  headers: Readonly<Record<string, string | undefined>>;
   /** Set by a failOperation fault: an operation this call starts must end DONE with an error. */
   failOperation: boolean;
 }

@@ -16,7 +16,15 @@ import { computeApi } from './compute-api.js';
 import { computeInstanceApi } from './compute-instance-api.js';
 import { computeNetworkApi } from './compute-network-api.js';
 import { decideFaults, seededRng, type FaultRule } from './faults.js';
-import { googleErrorBody, parseJsonBody, queryRecord, readBody, sendJson, TwinHttpError } from './http.js';
+import {
+  googleErrorBody,
+  headerRecord,
+  parseJsonBody,
+  queryRecord,
+  readBody,
+  sendJson,
+  TwinHttpError,
+} from './http.js';
 import { Inventory, type FeedSink } from './inventory.js';
 import type { ConcurrentChange, Route, SurfaceOptions } from './routes.js';
 import { protoCounterEtag, storageApi } from './storage-api.js';
@@ -48,6 +56,8 @@ export interface TwinRequest {
   query: Record<string, string | string[]>;
   body: unknown;
   authorization?: string;
+  /** The HTTP status answered (e.g. to count the writes that took effect, not those refused with 412). */
+  status?: number;
 }
 
 export interface Twin {
@@ -108,6 +118,11 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
     const url = new URL(req.url ?? '/', 'http://twin.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
+    let entry: TwinRequest | undefined;
+    const answer = (status: number, body: unknown): void => {
+      if (entry) entry.status = status;
+      sendJson(res, status, body);
+    };
     try {
       const text = await readBody(req);
       const auth = req.headers.authorization;
@@ -117,7 +132,7 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
       } catch {
         // logged as received; the strict parse below answers 400 once the caller is authenticated
       }
-      const entry: TwinRequest = { method, path, query: queryRecord(url.searchParams), body: logged };
+      entry = { method, path, query: queryRecord(url.searchParams), body: logged };
       if (auth !== undefined) entry.authorization = auth;
       requests.push(entry);
       if (requests.length > limit) requests.splice(0, requests.length - limit);
@@ -166,9 +181,10 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
           params: m.slice(1).map(decodeURIComponent),
           query: url.searchParams,
           body,
+          headers: headerRecord(req.headers),
           failOperation: effects.failOperation,
         });
-        sendJson(res, out.status, out.body);
+        answer(out.status, out.body);
         return;
       }
       throw new TwinHttpError(404, `The GCP twin does not implement ${method} ${path}.`, {
@@ -176,13 +192,13 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
       });
     } catch (err) {
       if (err instanceof TwinHttpError) {
-        sendJson(res, err.httpStatus, googleErrorBody(err));
+        answer(err.httpStatus, googleErrorBody(err));
       } else {
         const e = new TwinHttpError(
           500,
           `GCP twin internal error: ${err instanceof Error ? err.message : String(err)}`,
         );
-        sendJson(res, 500, googleErrorBody(e));
+        answer(500, googleErrorBody(e));
       }
     }
   };

@@ -8,6 +8,9 @@ import { intParam, parseBody, type ApiSurface, type RouteRequest } from './route
 /**
  * Cloud Storage JSON API v1, the bucket calls Warden makes: buckets.get, buckets.patch,
  * buckets.getIamPolicy, buckets.setIamPolicy (https://cloud.google.com/storage/docs/json_api/v1/buckets).
+ * buckets.patch checks what Warden's actions write: iamConfiguration (UBLA lock, public access prevention),
+ * labels (GCS's key/value rules, at most 64), storageClass (current and legacy classes, the legacy ones only
+ * where the location type allows them) and softDeletePolicy (0, or 7 to 90 days).
  */
 
 const BUCKET = /^\/storage\/v1\/b\/([^/]+)$/;
@@ -22,13 +25,55 @@ const IamConfigurationPatch = z.strictObject({
   bucketPolicyOnly: UblaPatch.nullable().optional(),
   publicAccessPrevention: z.enum(['enforced', 'inherited', 'unspecified']).nullable().optional(),
 });
+/** GCS label rules: keys start with a lowercase (or international) letter; keys and values ≤ 63 characters. */
+const LABEL_KEY = /^[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}$/u;
+const LABEL_VALUE = /^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$/u;
+const MAX_LABELS = 64;
+
+/** Storage classes, current and legacy (catalog F3); the JSON API takes them in any case and returns capitals. */
+const STORAGE_CLASSES = [
+  'STANDARD',
+  'NEARLINE',
+  'COLDLINE',
+  'ARCHIVE',
+  'MULTI_REGIONAL',
+  'REGIONAL',
+  'DURABLE_REDUCED_AVAILABILITY',
+] as const;
+
+/** Soft delete retention: 0 turns it off, otherwise 7 to 90 days (the Bucket resource reference). */
+const SOFT_DELETE_MIN_S = 7 * 24 * 3600;
+const SOFT_DELETE_MAX_S = 90 * 24 * 3600;
+const SoftDeletePolicyPatch = z.strictObject({
+  // int64: a decimal string on the wire, a number from some clients.
+  retentionDurationSeconds: z
+    .union([z.string().regex(/^\d+$/, 'must be a whole number of seconds'), z.number().int().nonnegative()])
+    .optional(),
+  effectiveTime: z.string().optional(), // output only: ignored
+});
+
 /** Other bucket fields pass through with merge-patch semantics; the ones Warden's actions touch are checked. */
 const BucketPatch = z.looseObject({
   name: z.string().optional(),
   location: z.string().optional(),
-  labels: z.record(z.string(), z.string().nullable()).nullable().optional(),
+  labels: z
+    .record(
+      z.string().regex(LABEL_KEY, 'Label keys must start with a lowercase letter (max 63 characters).'),
+      z
+        .string()
+        .regex(LABEL_VALUE, 'Label values must be lowercase letters, digits, _ or - (max 63).')
+        .nullable(),
+    )
+    .nullable()
+    .optional(),
   iamConfiguration: IamConfigurationPatch.nullable().optional(),
   versioning: z.strictObject({ enabled: z.boolean() }).nullable().optional(),
+  storageClass: z
+    .string()
+    .transform((c) => c.toUpperCase())
+    .pipe(z.enum(STORAGE_CLASSES))
+    .optional(),
+  softDeletePolicy: SoftDeletePolicyPatch.optional(),
 });
 
 /** Output-only fields: GCS ignores them in a patch body. */
@@ -104,6 +149,9 @@ function renderBucket(bucket: string, data: JsonObject, projection: 'full' | 'no
   const rp = out['retentionPolicy'];
   if (isObject(rp) && rp['retentionPeriod'] !== undefined)
     rp['retentionPeriod'] = String(rp['retentionPeriod']);
+  const sd = out['softDeletePolicy'];
+  if (isObject(sd) && sd['retentionDurationSeconds'] !== undefined)
+    sd['retentionDurationSeconds'] = String(sd['retentionDurationSeconds']);
   const iam: JsonObject = isObject(out['iamConfiguration']) ? out['iamConfiguration'] : {};
   const ubla = isObject(iam['uniformBucketLevelAccess'])
     ? iam['uniformBucketLevelAccess']
@@ -182,6 +230,70 @@ function nextIamConfiguration(
   return out;
 }
 
+/** GCS refuses a class the bucket's location type cannot hold (MULTI_REGIONAL in a region, REGIONAL elsewhere). */
+function checkStorageClass(storageClass: string, data: JsonObject): void {
+  const type = String(data['locationType'] ?? '').toLowerCase();
+  const fits =
+    storageClass === 'MULTI_REGIONAL'
+      ? type === '' || type === 'multi-region' || type === 'dual-region'
+      : storageClass === 'REGIONAL'
+        ? type === '' || type === 'region'
+        : true;
+  if (!fits) {
+    throw new TwinHttpError(
+      400,
+      'The combination of locationConstraint and storageClass you provided is not supported for your project',
+      { reason: 'invalid' },
+    );
+  }
+}
+
+/** The stored softDeletePolicy after a patch: the duration as a decimal string, effectiveTime set by GCS. */
+function nextSoftDeletePolicy(
+  current: unknown,
+  patch: z.infer<typeof SoftDeletePolicyPatch>,
+  now: Date,
+): JsonObject {
+  const cur: JsonObject = isObject(current) ? structuredClone(current) : {};
+  if (patch.retentionDurationSeconds === undefined) return cur;
+  const seconds = Number(patch.retentionDurationSeconds);
+  if (seconds !== 0 && (seconds < SOFT_DELETE_MIN_S || seconds > SOFT_DELETE_MAX_S)) {
+    throw new TwinHttpError(
+      400,
+      `Invalid value for field 'resource.softDeletePolicy.retentionDurationSeconds': '${String(patch.retentionDurationSeconds)}'. The retention duration must be 0 (soft delete off) or between 604800 (7 days) and 7776000 (90 days) seconds.`,
+      { reason: 'invalid' },
+    );
+  }
+  // Off has no effective time; effectiveTime stays while the retention is not increased ("the time from
+  // which the policy, or one with a greater retention, was effective").
+  if (seconds === 0) return { retentionDurationSeconds: '0' };
+  const curSeconds = Number(cur['retentionDurationSeconds'] ?? 0);
+  const effectiveTime =
+    curSeconds >= seconds && typeof cur['effectiveTime'] === 'string'
+      ? cur['effectiveTime']
+      : now.toISOString();
+  return { retentionDurationSeconds: String(seconds), effectiveTime };
+}
+
+function isPublicMember(member: string): boolean {
+  return member === 'allUsers' || member === 'allAuthenticatedUsers';
+}
+
+function ublaEnabled(data: JsonObject): boolean {
+  const iam = isObject(data['iamConfiguration']) ? data['iamConfiguration'] : {};
+  const ubla = isObject(iam['uniformBucketLevelAccess'])
+    ? iam['uniformBucketLevelAccess']
+    : isObject(iam['bucketPolicyOnly'])
+      ? iam['bucketPolicyOnly']
+      : {};
+  return ubla['enabled'] === true;
+}
+
+function papEnforced(data: JsonObject): boolean {
+  const iam = isObject(data['iamConfiguration']) ? data['iamConfiguration'] : {};
+  return String(iam['publicAccessPrevention'] ?? '').toLowerCase() === 'enforced';
+}
+
 function renderPolicy(bucket: string, policy: IamPolicy): JsonObject {
   return {
     kind: 'storage#policy',
@@ -246,18 +358,37 @@ export function storageApi(inv: Inventory, nextIamEtag: () => string): ApiSurfac
           ) {
             throw new TwinHttpError(400, 'The location of a bucket cannot be changed.');
           }
+          if (body.labels) {
+            const names = new Set(Object.keys(isObject(data['labels']) ? data['labels'] : {}));
+            for (const [k, v] of Object.entries(body.labels)) {
+              if (v === null) names.delete(k);
+              else names.add(k);
+            }
+            if (names.size > MAX_LABELS) {
+              throw new TwinHttpError(400, `A bucket can have at most ${MAX_LABELS} labels.`, {
+                reason: 'invalid',
+              });
+            }
+          }
+          if (body.storageClass !== undefined) checkStorageClass(body.storageClass, data);
           const patch: JsonObject = structuredClone(body);
           for (const f of READ_ONLY) delete patch[f];
           const iamPatch = body.iamConfiguration;
           delete patch['iamConfiguration'];
+          delete patch['softDeletePolicy'];
           const now = inv.clock.now();
           const iamConfiguration =
             iamPatch === undefined
               ? undefined
               : nextIamConfiguration(data['iamConfiguration'], iamPatch ?? {}, now);
+          const softDeletePolicy =
+            body.softDeletePolicy === undefined
+              ? undefined
+              : nextSoftDeletePolicy(data['softDeletePolicy'], body.softDeletePolicy, now);
           const next = await inv.change(asset.name, ['RESOURCE'], (a) => {
             const merged = mergePatch(dataOf(a), patch) as JsonObject;
             if (iamConfiguration) merged['iamConfiguration'] = iamConfiguration;
+            if (softDeletePolicy) merged['softDeletePolicy'] = softDeletePolicy;
             merged['metageneration'] = mg + 1;
             merged['etag'] = protoCounterEtag(mg + 1);
             merged['updated'] = now.toISOString();
@@ -296,6 +427,21 @@ export function storageApi(inv: Inventory, nextIamEtag: () => string): ApiSurfac
           }
           if (hasConditions(body) && (body.version ?? 1) < 3) {
             throw new TwinHttpError(400, 'Conditional role bindings require policy version 3.');
+          }
+          const data = dataOf(asset);
+          // GCS: IAM Conditions on a bucket need uniform bucket-level access on as well as policy version 3.
+          if (hasConditions(body) && !ublaEnabled(data)) {
+            throw new TwinHttpError(
+              400,
+              'IAM conditions can only be used on buckets with uniform bucket-level access enabled.',
+            );
+          }
+          // GCS answers this with 412 conditionNotMet (the same status as a stale etag).
+          if (papEnforced(data) && body.bindings.some((b) => b.members.some(isPublicMember))) {
+            throw new TwinHttpError(
+              412,
+              'The member bindings allUsers and allAuthenticatedUsers are not allowed since public access prevention is enforced.',
+            );
           }
           // IAM drops bindings left without members.
           const bindings = body.bindings.filter((b) => b.members.length > 0);

@@ -82,6 +82,9 @@ const EXPECTED: Record<string, string[]> = {
   'sql-ssl-not-enforced': ['dev-reporting-mysql'],
   'storage-bucket-legacy-storage-class': ['acme-prod-data-legacy-exports'],
   'storage-bucket-public': ['acme-dev-web-test-uploads', 'acme-prod-web-static-assets'],
+  // The press kit's allUsers grant is blocked by public access prevention (a decoy for storage-bucket-public
+  // below) but still in its IAM policy: latent exposure, reported by its own medium policy.
+  'storage-bucket-public-iam-members': ['acme-prod-web-press-kit'],
   'storage-bucket-uniform-access-disabled': ['acme-dev-web-test-uploads', 'acme-prod-data-legacy-exports'],
   'subnet-flow-logs-disabled': ['dev-web-us-central1'],
   'vm-block-project-ssh-keys-disabled': ['dev-web-sandbox-1'],

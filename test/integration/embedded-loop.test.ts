@@ -57,8 +57,13 @@ function byResource(actions: Action[]): Record<string, string[]> {
 }
 
 function patches(engine: Embedded, pathPart: string): number {
+  // Writes that took effect: a 412 (a precondition that caught a concurrent change) applied nothing.
   return engine.twin.requests.filter(
-    (r) => (r.method === 'PATCH' || r.method === 'PUT') && r.path.includes(pathPart),
+    (r) =>
+      (r.method === 'PATCH' || r.method === 'PUT') &&
+      r.path.includes(pathPart) &&
+      r.status !== undefined &&
+      r.status < 300,
   ).length;
 }
 
@@ -75,13 +80,19 @@ describe('the embedded loop on the example landing zone', () => {
     expect(actions[bucket('acme-dev-web-test-uploads')]).toEqual([
       'storage.bucket.enable-uniform-access:awaiting_approval',
       'storage.bucket.enforce-public-access-prevention:verified',
+      // With prevention enforced, the public members left in the IAM policy are a latent exposure.
+      'storage.bucket.remove-public-members:verified',
     ]);
     // Production raises the risk of the prevention fix to medium; public exposure is still fixed at once.
+    // Its latent public members (now blocked by prevention) are medium risk in production: a human decides.
     expect(actions[bucket('acme-prod-web-static-assets')]).toEqual([
       'storage.bucket.enforce-public-access-prevention:verified',
+      'storage.bucket.remove-public-members:awaiting_approval',
     ]);
     // Uniform access in production is high risk: recommend only under the shipped automation.yaml.
+    // Its legacy storage class is a low-risk change, medium in production: approval.
     expect(actions[bucket('acme-prod-data-legacy-exports')]).toEqual([
+      'storage.bucket.change-storage-class:awaiting_approval',
       'storage.bucket.enable-uniform-access:recommended',
     ]);
     // SSH open and "any port open" ask for the same change: one fix, and the other policy's request (if it
@@ -97,7 +108,10 @@ describe('the embedded loop on the example landing zone', () => {
     // Decoys never become findings.
     const findings = await engine.deps.repo.listFindings();
     const flagged = new Set(findings.map((f) => f.resourceName));
-    expect(flagged.has(bucket('acme-prod-web-press-kit'))).toBe(false);
+    // The press kit's allUsers grant is blocked by enforced prevention: not public, only a latent exposure.
+    expect(
+      findings.filter((f) => f.resourceName === bucket('acme-prod-web-press-kit')).map((f) => f.policyId),
+    ).toEqual(['storage-bucket-public-iam-members']);
     expect(flagged.has(firewall('acme-dev-web', 'dev-vpc-allow-ssh-disabled'))).toBe(false);
 
     // The fixes came back through the twin's feed and resolved their findings.
@@ -130,8 +144,9 @@ describe('the embedded loop on the example landing zone', () => {
     const actions = await engine.deps.repo.listActions({
       where: [['resourceName', '==', bucket('acme-dev-web-build-cache')]],
     });
-    expect(actions.map((a) => `${a.actionType}:${a.state}`)).toEqual([
+    expect(actions.map((a) => `${a.actionType}:${a.state}`).sort()).toEqual([
       'storage.bucket.enforce-public-access-prevention:verified',
+      'storage.bucket.remove-public-members:verified',
     ]);
     const [meta] = await b.getMetadata();
     expect(meta.iamConfiguration?.publicAccessPrevention).toBe('enforced');
@@ -150,6 +165,8 @@ describe('the embedded loop on the example landing zone', () => {
     expect(byResource(actions)[bucket('acme-dev-web-test-uploads')]).toEqual([
       'storage.bucket.enable-uniform-access:awaiting_approval',
       'storage.bucket.enforce-public-access-prevention:verified',
+      // With prevention enforced, the public members left in the IAM policy are a latent exposure.
+      'storage.bucket.remove-public-members:verified',
     ]);
     // VM, disk and compute-project fixes are POST …/setMetadata|setLabels|setDeletionProtection|
     // setCommonInstanceMetadata calls on the resource: one per verified action on it.

@@ -12,6 +12,12 @@ import type { FaultRule } from '../../shared/twin/faults.js';
 const ORG = 'organizations/1';
 const ANCESTORS = ['projects/42', 'folders/7', ORG];
 const BUCKET = '//storage.googleapis.com/dev-public';
+const DEV_PUBLIC_LABELS = {
+  env: 'dev',
+  team: 'web',
+  'cost-center': 'cc-1',
+  'warden-exempt': 'storage-bucket-public-iam-members',
+};
 const FIREWALL = '//compute.googleapis.com/projects/dev-proj/global/firewalls/allow-ssh';
 
 function inventory(): Asset[] {
@@ -40,6 +46,8 @@ function inventory(): Asset[] {
           id: 'dev-public',
           name: 'dev-public',
           metageneration: '2',
+          // Labelled, and exempt from the latent-members policy, so that the one fix under test is alone.
+          labels: DEV_PUBLIC_LABELS,
           iamConfiguration: {
             uniformBucketLevelAccess: { enabled: true },
             bucketPolicyOnly: { enabled: true },
@@ -212,7 +220,10 @@ describe('execute under faults', () => {
   it('an exempted resource is recorded as suppressed, with the reason, and never touched', async () => {
     const assets = inventory();
     const b = assets.find((a) => a.name === BUCKET)!;
-    (b.resource!.data as Record<string, unknown>)['labels'] = { 'warden-exempt': 'storage-bucket-public' };
+    (b.resource!.data as Record<string, unknown>)['labels'] = {
+      ...DEV_PUBLIC_LABELS,
+      'warden-exempt': 'storage-bucket-public',
+    };
     const engine = await start([], assets);
     await engine.sweep();
     const [finding] = await engine.deps.repo.listFindings({

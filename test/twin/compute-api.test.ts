@@ -34,6 +34,7 @@ describe('twin: Compute Engine v1 firewalls and global operations through @googl
         query: {},
         body: undefined,
         authorization: 'Bearer warden-twin-token',
+        status: 200,
       },
     ]);
   });

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { protos } from '@google-cloud/compute';
 import { AssetSchema } from '../../shared/model/asset.js';
 import { computeProjectAsset, diskAsset, instanceAsset, ZONE } from './compute-instance-fixtures.js';
-import { firewallAsset, PROJECT_ID, startHarness, type TwinHarness } from './twin-fixtures.js';
+import type { Asset } from '../../shared/model/asset.js';
+import { ANCESTORS, firewallAsset, PROJECT_ID, startHarness, type TwinHarness } from './twin-fixtures.js';
 
 type IOperation = protos.google.cloud.compute.v1.IOperation;
 
@@ -287,5 +288,220 @@ describe('twin: Compute Engine v1 instances, disks, project metadata and zone op
     expect(vm.labelFingerprint).not.toBe('vFIcoYVs80k=');
     expect(vm.metadata?.items?.map((i) => i.key)).toContain('changed-by-someone-else');
     expect(h.feed).toHaveLength(1);
+  });
+});
+
+const REGION = 'us-central1';
+const API = 'https://www.googleapis.com/compute/v1';
+const DISK = 'data-1';
+const DISK_NAME = `//compute.googleapis.com/projects/${PROJECT_ID}/zones/${ZONE}/disks/${DISK}`;
+const DISK_PATH = `/compute/v1/projects/${PROJECT_ID}/zones/${ZONE}/disks/${DISK}`;
+const scheduleUrl = (name: string, region = REGION) =>
+  `${API}/projects/${PROJECT_ID}/regions/${region}/resourcePolicies/${name}`;
+
+/** A snapshot-schedule resource policy in CAI shape (compute.googleapis.com/ResourcePolicy). */
+function schedulePolicyAsset(name: string, region = REGION, snapshot = true): Asset {
+  const data: Record<string, unknown> = {
+    creationTimestamp: '2025-01-10T08:00:00.000-08:00',
+    id: '7411204462291021417',
+    name,
+    region: `${API}/projects/${PROJECT_ID}/regions/${region}`,
+    selfLink: scheduleUrl(name, region),
+    status: 'READY',
+  };
+  if (snapshot) {
+    data['snapshotSchedulePolicy'] = {
+      schedule: { dailySchedule: { daysInCycle: 1, startTime: '04:00' } },
+      retentionPolicy: { maxRetentionDays: 14, onSourceDiskDelete: 'KEEP_AUTO_SNAPSHOTS' },
+    };
+  } else {
+    data['instanceSchedulePolicy'] = { timeZone: 'UTC', vmStartSchedule: { schedule: '0 8 * * 1-5' } };
+  }
+  return {
+    name: `//compute.googleapis.com/projects/${PROJECT_ID}/regions/${region}/resourcePolicies/${name}`,
+    assetType: 'compute.googleapis.com/ResourcePolicy',
+    ancestors: [...ANCESTORS],
+    resource: { version: 'v1', discoveryName: 'ResourcePolicy', location: region, data },
+  };
+}
+
+/** A regional persistent disk (replicated across two zones of the region). */
+function regionDiskAsset(name: string): Asset {
+  const base = diskAsset(name);
+  const data = { ...base.resource!.data };
+  delete data['zone'];
+  Object.assign(data, {
+    region: `${API}/projects/${PROJECT_ID}/regions/${REGION}`,
+    replicaZones: [
+      `${API}/projects/${PROJECT_ID}/zones/us-central1-a`,
+      `${API}/projects/${PROJECT_ID}/zones/us-central1-b`,
+    ],
+    selfLink: `${API}/projects/${PROJECT_ID}/regions/${REGION}/disks/${name}`,
+  });
+  return {
+    ...base,
+    name: `//compute.googleapis.com/projects/${PROJECT_ID}/regions/${REGION}/disks/${name}`,
+    resource: { ...base.resource!, location: REGION, data },
+  };
+}
+
+describe('twin: Compute Engine v1 disk resource policies (snapshot schedules)', () => {
+  let h: TwinHarness;
+  afterEach(async () => {
+    await h.close();
+  });
+
+  async function waitZone(lro: unknown): Promise<IOperation> {
+    const ops = await h.cloud.compute('ZoneOperationsClient');
+    let op = operationOf(lro);
+    while (op.status !== 'DONE')
+      [op] = await ops.wait({ project: PROJECT_ID, zone: ZONE, operation: op.name ?? '' });
+    return op;
+  }
+
+  it('addResourcePolicies / removeResourcePolicies: {resourcePolicies: [url]}, a zone operation, the list lands at DONE and is published', async () => {
+    h = await startHarness([diskAsset(DISK), schedulePolicyAsset('daily-14d')]);
+    const disks = await h.cloud.compute('DisksClient');
+    const policies = await h.cloud.compute('ResourcePoliciesClient');
+    const [policy] = await policies.get({ project: PROJECT_ID, region: REGION, resourcePolicy: 'daily-14d' });
+    expect(policy.kind).toBe('compute#resourcePolicy');
+    expect(policy.status).toBe('READY');
+    expect(policy.snapshotSchedulePolicy?.schedule?.dailySchedule?.startTime).toBe('04:00');
+
+    const [lro] = await disks.addResourcePolicies({
+      project: PROJECT_ID,
+      zone: ZONE,
+      disk: DISK,
+      disksAddResourcePoliciesRequestResource: { resourcePolicies: [scheduleUrl('daily-14d')] },
+    });
+    expect(h.twin.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      path: `${DISK_PATH}/addResourcePolicies`,
+      body: { resourcePolicies: [scheduleUrl('daily-14d')] },
+    });
+    expect(operationOf(lro)).toMatchObject({ operationType: 'addResourcePolicies', status: 'PENDING' });
+    expect(h.twin.getAsset(DISK_NAME)?.resource?.data['resourcePolicies']).toBeUndefined();
+    expect((await waitZone(lro)).error).toBeFalsy();
+    const [disk] = await disks.get({ project: PROJECT_ID, zone: ZONE, disk: DISK });
+    expect(disk.resourcePolicies).toEqual([scheduleUrl('daily-14d')]);
+    expect(h.feed).toHaveLength(1);
+    expect(
+      AssetSchema.parse((h.feed[0] as Record<string, unknown>)['asset']).resource?.data['resourcePolicies'],
+    ).toEqual([scheduleUrl('daily-14d')]);
+
+    // A relative path names the same policy.
+    const [rm] = await disks.removeResourcePolicies({
+      project: PROJECT_ID,
+      zone: ZONE,
+      disk: DISK,
+      disksRemoveResourcePoliciesRequestResource: {
+        resourcePolicies: [`projects/${PROJECT_ID}/regions/${REGION}/resourcePolicies/daily-14d`],
+      },
+    });
+    await waitZone(rm);
+    expect(h.twin.getAsset(DISK_NAME)?.resource?.data['resourcePolicies']).toBeUndefined();
+    expect(h.feed).toHaveLength(2);
+  });
+
+  it('refuses what compute refuses: unknown policy 404, other region / malformed / second schedule / not attached 400, unknown disk 404', async () => {
+    const withSchedule = diskAsset('scheduled');
+    withSchedule.resource!.data['resourcePolicies'] = [scheduleUrl('daily-14d')];
+    h = await startHarness([
+      diskAsset(DISK),
+      withSchedule,
+      schedulePolicyAsset('daily-14d'),
+      schedulePolicyAsset('weekly'),
+      schedulePolicyAsset('eu-daily', 'europe-west1'),
+      schedulePolicyAsset('office-hours', REGION, false),
+    ]);
+    const disks = await h.cloud.compute('DisksClient');
+    const policies = await h.cloud.compute('ResourcePoliciesClient');
+    const add = (disk: string, url: string) =>
+      failure(
+        disks.addResourcePolicies({
+          project: PROJECT_ID,
+          zone: ZONE,
+          disk,
+          disksAddResourcePoliciesRequestResource: { resourcePolicies: [url] },
+        }),
+      );
+    expect(
+      (await failure(policies.get({ project: PROJECT_ID, region: REGION, resourcePolicy: 'nope' }))).code,
+    ).toBe(404);
+    const unknown = await add(DISK, scheduleUrl('nope'));
+    expect(unknown.code).toBe(404);
+    expect(unknown.message).toContain(`projects/${PROJECT_ID}/regions/${REGION}/resourcePolicies/nope`);
+    const elsewhere = await add(DISK, scheduleUrl('eu-daily', 'europe-west1'));
+    expect(elsewhere.code).toBe(400);
+    expect(elsewhere.message).toContain('same region as the disk');
+    expect((await add(DISK, 'daily-14d')).code).toBe(400);
+    const second = await add('scheduled', scheduleUrl('weekly'));
+    expect(second.code).toBe(400);
+    expect(second.message).toContain('at most one snapshot schedule');
+    expect((await add('scheduled', scheduleUrl('daily-14d'))).code).toBe(400);
+    expect((await add('nope', scheduleUrl('daily-14d'))).code).toBe(404);
+    const notAttached = await failure(
+      disks.removeResourcePolicies({
+        project: PROJECT_ID,
+        zone: ZONE,
+        disk: DISK,
+        disksRemoveResourcePoliciesRequestResource: { resourcePolicies: [scheduleUrl('daily-14d')] },
+      }),
+    );
+    expect(notAttached.code).toBe(400);
+    // A policy that is not a snapshot schedule may sit beside one.
+    const [lro] = await disks.addResourcePolicies({
+      project: PROJECT_ID,
+      zone: ZONE,
+      disk: 'scheduled',
+      disksAddResourcePoliciesRequestResource: { resourcePolicies: [scheduleUrl('office-hours')] },
+    });
+    await waitZone(lro);
+    expect(h.feed).toHaveLength(1);
+  });
+
+  it('regional disks: get and addResourcePolicies through RegionDisksClient, a region operation; failOperation changes nothing', async () => {
+    const name = `//compute.googleapis.com/projects/${PROJECT_ID}/regions/${REGION}/disks/db-data`;
+    h = await startHarness([regionDiskAsset('db-data'), schedulePolicyAsset('daily-14d')], {
+      operationPolls: 1,
+      faults: [
+        { match: { method: 'POST', pathPattern: /addResourcePolicies$/ }, failOperation: true, times: 1 },
+      ],
+    });
+    const regionDisks = await h.cloud.compute('RegionDisksClient');
+    const ops = await h.cloud.compute('RegionOperationsClient');
+    const [disk] = await regionDisks.get({ project: PROJECT_ID, region: REGION, disk: 'db-data' });
+    expect(disk.kind).toBe('compute#disk');
+    const add = () =>
+      regionDisks.addResourcePolicies({
+        project: PROJECT_ID,
+        region: REGION,
+        disk: 'db-data',
+        regionDisksAddResourcePoliciesRequestResource: { resourcePolicies: [scheduleUrl('daily-14d')] },
+      });
+    const [failed] = await add();
+    const started = operationOf(failed);
+    expect(started.region).toBe(`${API}/projects/${PROJECT_ID}/regions/${REGION}`);
+    const [done] = await ops.wait({ project: PROJECT_ID, region: REGION, operation: started.name ?? '' });
+    expect(done.error?.errors?.[0]?.code).toBe('INTERNAL_ERROR');
+    expect(h.twin.getAsset(name)?.resource?.data['resourcePolicies']).toBeUndefined();
+
+    const [ok] = await add();
+    expect(h.twin.requests.at(-1)?.path).toBe(
+      `/compute/v1/projects/${PROJECT_ID}/regions/${REGION}/disks/db-data/addResourcePolicies`,
+    );
+    await ops.wait({ project: PROJECT_ID, region: REGION, operation: operationOf(ok).name ?? '' });
+    expect(h.twin.getAsset(name)?.resource?.data['resourcePolicies']).toEqual([scheduleUrl('daily-14d')]);
+  });
+
+  it('a concurrentModification fault on a regional disk changes its labels first', async () => {
+    const path = `/compute/v1/projects/${PROJECT_ID}/regions/${REGION}/disks/db-data`;
+    h = await startHarness([regionDiskAsset('db-data')], {
+      faults: [{ match: { method: 'GET', pathPattern: path }, concurrentModification: true, times: 1 }],
+    });
+    const regionDisks = await h.cloud.compute('RegionDisksClient');
+    const [disk] = await regionDisks.get({ project: PROJECT_ID, region: REGION, disk: 'db-data' });
+    expect(disk.labels?.['changed-by']).toMatch(/^someone-/);
+    expect(disk.labelFingerprint).not.toBe('vFIcoYVs80k=');
   });
 });

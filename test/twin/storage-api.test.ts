@@ -199,7 +199,7 @@ describe('twin: Cloud Storage JSON API through @google-cloud/storage', () => {
     expect(msg['window']).toEqual({ startTime: '2026-03-01T09:00:01.000Z' });
   });
 
-  it('requires version 3 for conditional bindings on both read and write', async () => {
+  it('requires version 3 and uniform bucket-level access for conditional bindings', async () => {
     const storage = await h.cloud.storage();
     const [policy] = await storage.bucket(BUCKET).iam.getPolicy({ requestedPolicyVersion: 3 });
     const conditional = {
@@ -207,6 +207,20 @@ describe('twin: Cloud Storage JSON API through @google-cloud/storage', () => {
       members: ['group:auditors@example.com'],
       condition: { title: 'until 2027', expression: 'request.time < timestamp("2027-01-01T00:00:00Z")' },
     };
+    // GCS: IAM Conditions on a bucket need uniform bucket-level access on.
+    const withoutUbla = await storage
+      .bucket(BUCKET)
+      .iam.setPolicy({ ...policy, version: 3, bindings: [...policy.bindings, conditional] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(statusOf(withoutUbla)).toBe(400);
+    expect((withoutUbla as Error).message).toContain('uniform bucket-level access');
+    await storage
+      .bucket(BUCKET)
+      .setMetadata({ iamConfiguration: { uniformBucketLevelAccess: { enabled: true } } });
+
     const v1 = await storage
       .bucket(BUCKET)
       .iam.setPolicy({ ...policy, bindings: [...policy.bindings, conditional] })
@@ -250,5 +264,127 @@ describe('twin: Cloud Storage JSON API through @google-cloud/storage', () => {
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain(
       'does not implement',
     );
+  });
+});
+
+describe('twin: the bucket fields the storage remediations write', () => {
+  let h: TwinHarness;
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const failureOf = (p: Promise<unknown>): Promise<unknown> =>
+    p.then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (e: unknown) => e,
+    );
+
+  it('labels: a patch merges key by key (null removes), invalid keys and more than 64 labels answer 400', async () => {
+    h = await startHarness([bucketAsset(BUCKET)]);
+    const bucket = (await h.cloud.storage()).bucket(BUCKET);
+    const [meta] = await bucket.setMetadata({ labels: { env: 'unassigned' } }, { ifMetagenerationMatch: 2 });
+    expect(meta.labels).toEqual({ team: 'data', env: 'unassigned' });
+    const [removed] = await bucket.setMetadata({ labels: { env: null } }, { ifMetagenerationMatch: 3 });
+    expect(removed.labels).toEqual({ team: 'data' });
+
+    const badKey = await failureOf(bucket.setMetadata({ labels: { Env: 'x' } }));
+    expect(statusOf(badKey)).toBe(400);
+    expect((badKey as Error).message).toContain('resource.labels.Env');
+    const badValue = await failureOf(bucket.setMetadata({ labels: { env: 'Prod' } }));
+    expect(statusOf(badValue)).toBe(400);
+    const many = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, 'v']));
+    expect(statusOf(await failureOf(bucket.setMetadata({ labels: many })))).toBe(400);
+    expect(h.twin.getAsset(NAME)?.resource?.data['labels']).toEqual({ team: 'data' });
+  });
+
+  it('storageClass: any case in, capitals out; a legacy class only where the location type allows it', async () => {
+    const legacy = bucketAsset('legacy');
+    Object.assign(legacy.resource!.data, {
+      location: 'US',
+      locationType: 'multi-region',
+      storageClass: 'MULTI_REGIONAL',
+    });
+    h = await startHarness([legacy]);
+    const bucket = (await h.cloud.storage()).bucket('legacy');
+    const [std] = await bucket.setMetadata({ storageClass: 'standard' }, { ifMetagenerationMatch: 2 });
+    expect(std.storageClass).toBe('STANDARD');
+    expect(h.twin.requests.at(-1)?.body).toEqual({ storageClass: 'standard' });
+    // Back to the legacy class: allowed in a multi-region.
+    const [back] = await bucket.setMetadata({ storageClass: 'MULTI_REGIONAL' });
+    expect(back.storageClass).toBe('MULTI_REGIONAL');
+
+    const regional = await failureOf(bucket.setMetadata({ storageClass: 'REGIONAL' }));
+    expect(statusOf(regional)).toBe(400);
+    expect((regional as Error).message).toContain('locationConstraint and storageClass');
+    expect(statusOf(await failureOf(bucket.setMetadata({ storageClass: 'HOT' })))).toBe(400);
+    expect(h.twin.getAsset('//storage.googleapis.com/legacy')?.resource?.data['storageClass']).toBe(
+      'MULTI_REGIONAL',
+    );
+    expect(h.feed).toHaveLength(2);
+  });
+
+  it('softDeletePolicy: int64 as a string, effectiveTime set by GCS, 0 or 7 to 90 days only', async () => {
+    const off = bucketAsset('off');
+    off.resource!.data['softDeletePolicy'] = { retentionDurationSeconds: 0 };
+    h = await startHarness([off]);
+    const bucket = (await h.cloud.storage()).bucket('off');
+    const [before] = await bucket.getMetadata();
+    expect(before.softDeletePolicy).toEqual({ retentionDurationSeconds: '0' });
+
+    h.clock.advance(1000);
+    const [on] = await bucket.setMetadata(
+      { softDeletePolicy: { retentionDurationSeconds: '604800' } },
+      { ifMetagenerationMatch: 2 },
+    );
+    expect(on.softDeletePolicy).toEqual({
+      retentionDurationSeconds: '604800',
+      effectiveTime: '2026-03-01T09:00:01.000Z',
+    });
+    const tooShort = await failureOf(
+      bucket.setMetadata({ softDeletePolicy: { retentionDurationSeconds: '86400' } }),
+    );
+    expect(statusOf(tooShort)).toBe(400);
+    expect((tooShort as Error).message).toContain('retentionDurationSeconds');
+    const tooLong = await failureOf(
+      bucket.setMetadata({ softDeletePolicy: { retentionDurationSeconds: String(91 * 86400) } }),
+    );
+    expect(statusOf(tooLong)).toBe(400);
+
+    const [offAgain] = await bucket.setMetadata({ softDeletePolicy: { retentionDurationSeconds: 0 } });
+    expect(offAgain.softDeletePolicy).toEqual({ retentionDurationSeconds: '0' });
+    expect(h.twin.getAsset('//storage.googleapis.com/off')?.resource?.data['softDeletePolicy']).toEqual({
+      retentionDurationSeconds: '0',
+    });
+  });
+
+  it('setIamPolicy: public members answer 412 conditionNotMet while public access prevention is enforced', async () => {
+    h = await startHarness([bucketAsset(BUCKET, { pap: 'enforced' })]);
+    const bucket = (await h.cloud.storage()).bucket(BUCKET);
+    const [policy] = await bucket.iam.getPolicy({ requestedPolicyVersion: 3 });
+    // The grant made before prevention was enforced is still there (blocked, not removed).
+    expect(policy.bindings.some((b) => b.members.includes('allUsers'))).toBe(true);
+
+    const keep = await failureOf(
+      bucket.iam.setPolicy({
+        ...policy,
+        bindings: [
+          ...policy.bindings,
+          { role: 'roles/storage.objectViewer', members: ['allAuthenticatedUsers'] },
+        ],
+      }),
+    );
+    expect(statusOf(keep)).toBe(412);
+    expect((keep as { errors?: Array<{ reason: string }> }).errors?.[0]?.reason).toBe('conditionNotMet');
+    expect((keep as Error).message).toContain('public access prevention is enforced');
+    expect(h.feed).toHaveLength(0);
+
+    const [written] = await bucket.iam.setPolicy({
+      ...policy,
+      bindings: policy.bindings.filter((b) => !b.members.includes('allUsers')),
+    });
+    expect(written.bindings.map((b) => b.role)).toEqual(['roles/storage.legacyBucketOwner']);
+    expect(h.feed).toHaveLength(1);
   });
 });
