@@ -8,6 +8,7 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { rec } from './compute-fingerprint-patch.js';
 import { parseState, type Json } from './compute-resource.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { withLiveData } from './live-asset.js';
 
 export const DATASET_TYPE = 'bigquery.googleapis.com/Dataset';
 export const BIGQUERY_API = 'https://bigquery.googleapis.com/bigquery/v2';
@@ -164,13 +165,7 @@ export function datasetIamPolicy(data: Json, project: string): IamPolicy {
 
 /** The live dataset as a CAI-shaped asset: the REST Dataset and the IAM policy its access list makes. */
 export function liveDatasetAsset(asset: Asset, ref: DatasetRef, data: Json): Asset {
-  return {
-    name: asset.name,
-    assetType: asset.assetType,
-    ancestors: [...asset.ancestors],
-    resource: { ...(asset.resource ?? {}), data },
-    iamPolicy: datasetIamPolicy(data, ref.project),
-  };
+  return { ...withLiveData(asset, data), iamPolicy: datasetIamPolicy(data, ref.project) };
 }
 
 /** One fix of a dataset by datasets.patch with the dataset's etag as precondition. */

@@ -7,6 +7,7 @@ import type { Risk } from '../model/policy.js';
 import { isNotFound, isPreconditionFailed, toWardenError } from '../cloud/errors.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
 
 export const STORAGE_API = 'https://storage.googleapis.com/storage/v1';
 export const BUCKET_TYPE = 'storage.googleapis.com/Bucket';
@@ -138,14 +139,7 @@ export async function readLiveBucket(asset: Asset, ctx: ActionContext): Promise<
   return live;
 }
 
-export function parseState<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
-}
+export const parseState = parseRecordedState;
 
 /**
  * A bucket setting read from and written to the bucket resource, in its general form: whether the live value

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Plan } from '../model/action.js';
 import type { Asset } from '../model/asset.js';
-import { WardenError } from '../model/errors.js';
 import { isNotFound, toWardenError } from '../cloud/errors.js';
 import { DEFAULT_PARAMS } from '../policy/policy-params.js';
-import { clone, CRYPTO_KEY_TYPE, iamTargetOf, KMS_API } from './iam-policy-edit.js';
+import { CRYPTO_KEY_TYPE, iamTargetOf, KMS_API } from './iam-policy-edit.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
+import { withLiveDataKeepingIam } from './live-asset.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 /**
  * CIS 1.11: turns on automatic rotation of a symmetric Cloud KMS key at most every params.maxKeyAgeDays
@@ -38,12 +40,7 @@ const StateSchema = z.object({
 type KeyState = z.infer<typeof StateSchema>;
 
 function parse(value: unknown, what: string): KeyState {
-  const r = StateSchema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
+  return parseRecordedState(StateSchema, value, what);
 }
 
 /** max_key_age_days of params.yaml, as ActionSettings carries it. */
@@ -237,23 +234,21 @@ export const cryptoKeySetRotationPeriod: RemediationAction<KeyState> = {
 
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parse(rawBefore, 'before-state');
-    const live = await read(ctx, before.key);
-    if (!live) return { status: 'gone' };
-    const refused = rotationRefusal(live);
-    if (refused) return { status: 'conflict', reason: `crypto key ${before.key}: ${refused}` };
     const now = ctx.clock.now();
     const days = maxKeyAgeDays(ctx.settings);
-    if (rotatesOftenEnough(live, now, days)) {
-      return { status: 'already_applied', after: { key: before.key, data: live, unchanged: true } };
-    }
-    // The guard: cryptoKeys.patch has no precondition, so compare the fresh read with the captured key.
-    if (rotationOf(live) !== rotationOf(before.data)) {
-      return {
-        status: 'conflict',
-        reason: `the rotation of crypto key ${before.key} changed since it was captured (${rotationOf(before.data)} → ${rotationOf(live)})`,
-      };
-    }
-    const r = await writeRotation(ctx, before.key, targetRotation(live, now, days));
+    const guarded = await rereadBeforeApply(() => read(ctx, before.key), {
+      refusal: (live) => {
+        const refused = rotationRefusal(live);
+        return refused && `crypto key ${before.key}: ${refused}`;
+      },
+      alreadyApplied: (live) =>
+        rotatesOftenEnough(live, now, days) ? { key: before.key, data: live, unchanged: true } : undefined,
+      asCaptured: (live) => rotationOf(live) === rotationOf(before.data),
+      changedReason: (live) =>
+        `the rotation of crypto key ${before.key} changed since it was captured (${rotationOf(before.data)} → ${rotationOf(live)})`,
+    });
+    if ('outcome' in guarded) return guarded.outcome;
+    const r = await writeRotation(ctx, before.key, targetRotation(guarded.live, now, days));
     if (r === 'gone') return { status: 'gone' };
     const after = await read(ctx, before.key);
     if (!after) return { status: 'gone' };
@@ -268,29 +263,20 @@ export const cryptoKeySetRotationPeriod: RemediationAction<KeyState> = {
 
   async readLive(asset, ctx) {
     const data = await read(ctx, keyOf(asset));
-    if (!data) return null;
-    return {
-      name: asset.name,
-      assetType: asset.assetType,
-      ancestors: [...asset.ancestors],
-      resource: { ...(asset.resource ?? {}), data },
-      ...(asset.iamPolicy ? { iamPolicy: clone(asset.iamPolicy) } : {}),
-    };
+    return data ? withLiveDataKeepingIam(asset, data) : null;
   },
 
   async undo(_asset, rawBefore, rawAfter, ctx): Promise<UndoOutcome> {
     const before = parse(rawBefore, 'before-state');
     const after = parse(rawAfter, 'after-state');
     if (after.unchanged) return { status: 'restored' };
-    const live = await read(ctx, before.key);
-    if (!live) return { status: 'gone' };
-    if (rotationOf(live) !== rotationOf(after.data)) {
-      return {
-        status: 'refused',
-        reason: `the rotation of crypto key ${before.key} changed after the fix (${rotationOf(after.data)} → ${rotationOf(live)}); restoring would overwrite that change`,
-      };
-    }
-    if (rotationOf(live) === rotationOf(before.data)) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => read(ctx, before.key), {
+      asFixLeftIt: (live) => rotationOf(live) === rotationOf(after.data),
+      changedReason: (live) =>
+        `the rotation of crypto key ${before.key} changed after the fix (${rotationOf(after.data)} → ${rotationOf(live)}); restoring would overwrite that change`,
+      restored: (live) => rotationOf(live) === rotationOf(before.data),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     const r = await writeRotation(ctx, before.key, {
       periodS: periodSeconds(before.data['rotationPeriod']),
       nextMs: timeMs(before.data['nextRotationTime']),

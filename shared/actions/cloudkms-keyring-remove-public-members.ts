@@ -1,29 +1,13 @@
-import {
-  KEY_RING_TYPE,
-  iamPolicyAction,
-  isPublicMember,
-  removeMembersSpec,
-  targetLabel,
-} from './iam-policy-edit.js';
+import { kmsRemovePublicMembers } from './cloudkms-remove-public-members.js';
+import { KEY_RING_TYPE } from './iam-policy-edit.js';
 
 /**
  * CIS 1.10: removes allUsers and allAuthenticatedUsers from every binding of a key ring's IAM policy, which every key in the ring inherits
  * (GET …:getIamPolicy?options.requestedPolicyVersion=3, then POST …:setIamPolicy with the etag read and
  * KMS's default update mask "bindings, etag"). Public access to a KMS key is never legitimate. Undo re-adds them.
  */
-export const keyRingRemovePublicMembers = iamPolicyAction(
-  removeMembersSpec({
-    id: 'cloudkms.keyring.remove-public-members',
-    title: 'Remove allUsers / allAuthenticatedUsers from a Cloud KMS key ring',
-    risk: 'low',
-    assetTypes: [KEY_RING_TYPE],
-    roleMatches: () => true,
-    memberMatches: isPublicMember,
-    describe: (t, changes) =>
-      `Remove the public members from ${targetLabel(t)}: ${changes.length > 0 ? changes.join('; ') : '(none in the known policy)'}. ` +
-      'Every other member and binding is kept (policy version 3, so conditional bindings survive); the policy ' +
-      'is written with the etag read (under KMS\'s default update mask "bindings, etag"), so a concurrent change is refused with ' +
-      '409 ABORTED instead of overwritten. Reversible: undo re-adds exactly the removed members while the ' +
-      'policy is still as the fix left it.',
-  }),
-);
+export const keyRingRemovePublicMembers = kmsRemovePublicMembers({
+  id: 'cloudkms.keyring.remove-public-members',
+  title: 'Remove allUsers / allAuthenticatedUsers from a Cloud KMS key ring',
+  assetType: KEY_RING_TYPE,
+});

@@ -17,6 +17,7 @@ import {
 import { startedOperation } from './compute-fingerprint-patch.js';
 import { waitForRegionOperation, waitForZoneOperation } from './compute-operation.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { rereadBeforeUndo } from './guarded-write.js';
 
 /**
  * Attaches the organization's snapshot schedule for the disk's region to an attached persistent disk that has
@@ -347,17 +348,15 @@ export const diskAttachSnapshotSchedule: RemediationAction<SnapshotScheduleState
     const before = parseState(StateSchema, rawBefore, 'before-state');
     const after = parseState(StateSchema, rawAfter, 'after-state');
     const t = before.target;
-    const live = await getDiskOf(ctx, t);
-    if (!live) return { status: 'gone' };
-    if (configView(live) !== configView(after.data)) {
-      return {
-        status: 'refused',
-        reason: `${describe(t)} changed after the fix; restoring would overwrite that change`,
-      };
-    }
-    // Nothing attached by the fix (it found a policy already there), or already detached.
     const attached = after.schedule;
-    if (!attached || !attachedPolicies(live).some((p) => sameRef(p, attached))) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => getDiskOf(ctx, t), {
+      asFixLeftIt: (live) => configView(live) === configView(after.data),
+      what: describe(t),
+      // Nothing attached by the fix (it found a policy already there), or already detached.
+      restored: (live) => !attached || !attachedPolicies(live).some((p) => sameRef(p, attached)),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
+    if (!attached) return { status: 'restored' }; // as restored() said; narrows `attached` for the call
     if ((await changeResourcePolicies(ctx, t, 'remove', attached)) === 'gone') return { status: 'gone' };
     ctx.logger.info('snapshot schedule detached', { ...t, schedule: attached });
     return { status: 'restored' };

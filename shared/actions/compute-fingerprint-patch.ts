@@ -8,6 +8,9 @@ import { isNotFound, isPreconditionFailed, toWardenError } from '../cloud/errors
 import { restJson } from '../cloud/rest-json.js';
 import { waitForGlobalOperation, waitForRegionOperation } from './compute-operation.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
+import { withLiveData } from './live-asset.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 export const COMPUTE_API = 'https://compute.googleapis.com/compute/v1';
 
@@ -69,12 +72,7 @@ export async function waitForOperation(
 }
 
 export function parseComputeState(value: unknown, what: string): ComputeResourceState {
-  const r = StateSchema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
+  return parseRecordedState(StateSchema, value, what);
 }
 
 /**
@@ -101,14 +99,7 @@ export async function readResource(
   }
 }
 
-export function liveAsset(asset: Asset, data: ResourceJson): Asset {
-  return {
-    name: asset.name,
-    assetType: asset.assetType,
-    ancestors: [...asset.ancestors],
-    resource: { ...(asset.resource ?? {}), data },
-  };
-}
+export const liveAsset = withLiveData;
 
 export function rec(v: unknown): ResourceJson | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as ResourceJson) : undefined;
@@ -205,18 +196,19 @@ export function fingerprintPatchAction(spec: FingerprintPatchSpec): RemediationA
     async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
       const before = parseComputeState(rawBefore, 'before-state');
       const { ref } = before;
-      const live = await get(ctx, ref);
-      if (!live) return { status: 'gone' };
-      const refused = spec.refusal?.(live);
-      if (refused) return { status: 'conflict', reason: `${label(ref)}: ${refused}` };
-      if (spec.isFixed(live)) return { status: 'already_applied', after: { ref, data: live } };
       const fingerprint = fingerprintOf(before.data);
-      if (fingerprintOf(live) !== fingerprint) {
-        return {
-          status: 'conflict',
-          reason: `${label(ref)} changed since its state was captured (fingerprint ${String(fingerprint)} → ${String(fingerprintOf(live))})`,
-        };
-      }
+      const guarded = await rereadBeforeApply(() => get(ctx, ref), {
+        refusal: (live) => {
+          const refused = spec.refusal?.(live);
+          return refused && `${label(ref)}: ${refused}`;
+        },
+        alreadyApplied: (live) => (spec.isFixed(live) ? { ref, data: live } : undefined),
+        asCaptured: (live) => fingerprintOf(live) === fingerprint,
+        changedReason: (live) =>
+          `${label(ref)} changed since its state was captured (fingerprint ${String(fingerprint)} → ${String(fingerprintOf(live))})`,
+      });
+      if ('outcome' in guarded) return guarded.outcome;
+      const { live } = guarded;
       const r = await send(ctx, ref, { fingerprint, ...spec.fixBody(live) });
       if (r === 'gone') return { status: 'gone' };
       if (r === 'stale') {
@@ -240,14 +232,13 @@ export function fingerprintPatchAction(spec: FingerprintPatchSpec): RemediationA
       const before = parseComputeState(rawBefore, 'before-state');
       const after = parseComputeState(rawAfter, 'after-state');
       const { ref } = before;
-      const live = await get(ctx, ref);
-      if (!live) return { status: 'gone' };
-      if (fingerprintOf(live) !== fingerprintOf(after.data)) {
-        return {
-          status: 'refused',
-          reason: `${label(ref)} changed after the fix (fingerprint ${String(fingerprintOf(after.data))} → ${String(fingerprintOf(live))}); restoring would overwrite that change`,
-        };
-      }
+      const guarded = await rereadBeforeUndo(() => get(ctx, ref), {
+        asFixLeftIt: (live) => fingerprintOf(live) === fingerprintOf(after.data),
+        changedReason: (live) =>
+          `${label(ref)} changed after the fix (fingerprint ${String(fingerprintOf(after.data))} → ${String(fingerprintOf(live))}); restoring would overwrite that change`,
+      });
+      if ('outcome' in guarded) return guarded.outcome;
+      const { live } = guarded;
       const body = spec.undoBody(before.data, live);
       if (!body) return { status: 'restored' };
       const r = await send(ctx, ref, { fingerprint: fingerprintOf(live), ...body });

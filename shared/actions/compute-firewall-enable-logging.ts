@@ -18,6 +18,7 @@ import {
   type ResourceJson,
 } from './compute-fingerprint-patch.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 type IFirewall = protos.google.cloud.compute.v1.IFirewall;
 
@@ -109,18 +110,16 @@ export const enableFirewallLogging: RemediationAction<ComputeResourceState> = {
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parseComputeState(rawBefore, 'before-state');
     const { ref } = before;
-    const live = await getFirewall(ctx, ref);
-    if (!live) return { status: 'gone' };
-    if (ref.name.startsWith('gke-')) {
-      return {
-        status: 'conflict',
-        reason: `${label(ref)} is managed by GKE, which recreates its rules: change it through the cluster`,
-      };
-    }
-    if (loggingOn(live)) return { status: 'already_applied', after: { ref, data: live } };
-    if (canonicalJson(live) !== canonicalJson(before.data)) {
-      return { status: 'conflict', reason: `${label(ref)} changed since its state was captured` };
-    }
+    const guarded = await rereadBeforeApply(() => getFirewall(ctx, ref), {
+      refusal: () =>
+        ref.name.startsWith('gke-')
+          ? `${label(ref)} is managed by GKE, which recreates its rules: change it through the cluster`
+          : undefined,
+      alreadyApplied: (live) => (loggingOn(live) ? { ref, data: live } : undefined),
+      asCaptured: (live) => canonicalJson(live) === canonicalJson(before.data),
+      what: label(ref),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if (!(await patchFirewall(ctx, ref, { logConfig: { ...FIREWALL_LOGGING } }))) return { status: 'gone' };
     const data = await getFirewall(ctx, ref);
     if (!data) return { status: 'gone' };
@@ -137,14 +136,12 @@ export const enableFirewallLogging: RemediationAction<ComputeResourceState> = {
     const before = parseComputeState(rawBefore, 'before-state');
     const after = parseComputeState(rawAfter, 'after-state');
     const { ref } = before;
-    const live = await getFirewall(ctx, ref);
-    if (!live) return { status: 'gone' };
-    if (canonicalJson(live) !== canonicalJson(after.data)) {
-      return {
-        status: 'refused',
-        reason: `${label(ref)} changed after the fix; restoring would overwrite that change`,
-      };
-    }
+    const guarded = await rereadBeforeUndo(() => getFirewall(ctx, ref), {
+      asFixLeftIt: (live) => canonicalJson(live) === canonicalJson(after.data),
+      what: label(ref),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
+    const { live } = guarded;
     const was = rec(before.data['logConfig']);
     const restore: IFirewall = {
       logConfig: was?.['enable'] === true ? (was as IFirewall['logConfig']) : { enable: false },

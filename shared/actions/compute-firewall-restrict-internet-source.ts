@@ -8,6 +8,9 @@ import { isNotFound, toWardenError } from '../cloud/errors.js';
 import { restJson } from '../cloud/rest-json.js';
 import { waitForGlobalOperation } from './compute-operation.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
+import { withLiveData } from './live-asset.js';
+import { rereadBeforeUndo } from './guarded-write.js';
 
 const COMPUTE_API = 'https://compute.googleapis.com/compute/v1';
 const FIREWALL_TYPE = 'compute.googleapis.com/Firewall';
@@ -101,12 +104,7 @@ async function patchSourceRanges(
 }
 
 function parseState(value: unknown, what: string): FirewallState {
-  const r = FirewallStateSchema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
+  return parseRecordedState(FirewallStateSchema, value, what);
 }
 
 /**
@@ -186,29 +184,20 @@ export const restrictFirewallInternetSource: RemediationAction<FirewallState> = 
   async readLive(asset, ctx) {
     const { project, firewall } = firewallOf(asset);
     const data = await getFirewall(ctx, project, firewall);
-    if (!data) return null;
-    return {
-      name: asset.name,
-      assetType: asset.assetType,
-      ancestors: [...asset.ancestors],
-      resource: { ...(asset.resource ?? {}), data },
-    };
+    return data ? withLiveData(asset, data) : null;
   },
 
   async undo(_asset, rawBefore, rawAfter, ctx): Promise<UndoOutcome> {
     const before = parseState(rawBefore, 'before-state');
     const after = parseState(rawAfter, 'after-state');
     const { project, firewall } = before;
-    const live = await getFirewall(ctx, project, firewall);
-    if (!live) return { status: 'gone' };
-    if (canonicalJson(live) !== canonicalJson(after.data)) {
-      return {
-        status: 'refused',
-        reason: `firewall ${project}/${firewall} changed after the fix; restoring would overwrite that change`,
-      };
-    }
     const previous = sourceRangesOf(before.data);
-    if (canonicalJson(sourceRangesOf(live)) === canonicalJson(previous)) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => getFirewall(ctx, project, firewall), {
+      asFixLeftIt: (live) => canonicalJson(live) === canonicalJson(after.data),
+      what: `firewall ${project}/${firewall}`,
+      restored: (live) => canonicalJson(sourceRangesOf(live)) === canonicalJson(previous),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     await patchSourceRanges(ctx, project, firewall, previous);
     ctx.logger.info('firewall source ranges restored', { project, firewall, sourceRanges: previous });
     return { status: 'restored' };

@@ -20,6 +20,7 @@ import {
 import { startedOperation } from './compute-fingerprint-patch.js';
 import { waitForZoneOperation } from './compute-operation.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 const StateSchema = z.object({
   target: z.object({ project: z.string(), zone: z.string(), name: z.string() }),
@@ -117,14 +118,16 @@ export const instanceEnableDeletionProtection: RemediationAction<DeletionProtect
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parseState(StateSchema, rawBefore, 'before-state');
     const t = before.target;
-    const live = await getInstance(ctx, t);
-    if (!live) return { status: 'gone' };
-    const why = gkeManagedInstance(live);
-    if (why) return gkeConflict(describe(t), why);
-    if (live['deletionProtection'] === true) return { status: 'already_applied', after: stateOf(t, live) };
-    if (configView(live) !== configView(before.data)) {
-      return { status: 'conflict', reason: `${describe(t)} changed since its state was captured` };
-    }
+    const guarded = await rereadBeforeApply(() => getInstance(ctx, t), {
+      refusal: (live) => {
+        const why = gkeManagedInstance(live);
+        return why && gkeConflict(describe(t), why).reason;
+      },
+      alreadyApplied: (live) => (live['deletionProtection'] === true ? stateOf(t, live) : undefined),
+      asCaptured: (live) => configView(live) === configView(before.data),
+      what: describe(t),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if ((await setDeletionProtection(ctx, t, true)) === 'gone') return { status: 'gone' };
     const data = await getInstance(ctx, t);
     if (!data) return { status: 'gone' };
@@ -141,15 +144,12 @@ export const instanceEnableDeletionProtection: RemediationAction<DeletionProtect
     const before = parseState(StateSchema, rawBefore, 'before-state');
     const after = parseState(StateSchema, rawAfter, 'after-state');
     const t = before.target;
-    const live = await getInstance(ctx, t);
-    if (!live) return { status: 'gone' };
-    if (configView(live) !== configView(after.data)) {
-      return {
-        status: 'refused',
-        reason: `${describe(t)} changed after the fix; restoring would overwrite that change`,
-      };
-    }
-    if ((live['deletionProtection'] === true) === before.deletionProtection) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => getInstance(ctx, t), {
+      asFixLeftIt: (live) => configView(live) === configView(after.data),
+      what: describe(t),
+      restored: (live) => (live['deletionProtection'] === true) === before.deletionProtection,
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if ((await setDeletionProtection(ctx, t, before.deletionProtection)) === 'gone')
       return { status: 'gone' };
     ctx.logger.info('deletion protection restored', { ...t, deletionProtection: before.deletionProtection });

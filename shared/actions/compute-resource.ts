@@ -1,9 +1,10 @@
-import type { z } from 'zod';
 import type { Asset } from '../model/asset.js';
 import { WardenError } from '../model/errors.js';
 import { isNotFound, isPreconditionFailed, toWardenError } from '../cloud/errors.js';
 import { restJson } from '../cloud/rest-json.js';
 import type { ActionContext } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
+import { withLiveData } from './live-asset.js';
 
 export const COMPUTE_API = 'https://compute.googleapis.com/compute/v1';
 export const INSTANCE_TYPE = 'compute.googleapis.com/Instance';
@@ -178,21 +179,7 @@ export function gkeConflict(what: string, why: string): { status: 'conflict'; re
   };
 }
 
-export function parseState<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
-}
+export const parseState = parseRecordedState;
 
 /** The live resource as a CAI-shaped asset: the same name, type and ancestors, the resource data re-read. */
-export function liveAsset(asset: Asset, data: Json): Asset {
-  return {
-    name: asset.name,
-    assetType: asset.assetType,
-    ancestors: [...asset.ancestors],
-    resource: { ...(asset.resource ?? {}), data },
-  };
-}
+export const liveAsset = withLiveData;

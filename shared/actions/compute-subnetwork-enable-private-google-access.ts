@@ -16,6 +16,7 @@ import {
 } from './compute-fingerprint-patch.js';
 import { nonVmSubnetRefusal, SUBNETWORK_TYPE } from './compute-subnetwork-enable-flow-logs.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 const refOf = (asset: Asset): ComputeRef => computeRefOf(asset, 'subnetworks', 'region');
 const label = (ref: ComputeRef): string => `subnetwork ${ref.project}/${String(ref.region)}/${ref.name}`;
@@ -94,14 +95,16 @@ export const enablePrivateGoogleAccess: RemediationAction<ComputeResourceState> 
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parseComputeState(rawBefore, 'before-state');
     const { ref } = before;
-    const live = await getSubnetwork(ctx, ref);
-    if (!live) return { status: 'gone' };
-    const refused = nonVmSubnetRefusal(live, 'Private Google Access');
-    if (refused) return { status: 'conflict', reason: `${label(ref)}: ${refused}` };
-    if (isOn(live)) return { status: 'already_applied', after: { ref, data: live } };
-    if (fingerprintOf(live) !== fingerprintOf(before.data)) {
-      return { status: 'conflict', reason: `${label(ref)} changed since its state was captured` };
-    }
+    const guarded = await rereadBeforeApply(() => getSubnetwork(ctx, ref), {
+      refusal: (live) => {
+        const refused = nonVmSubnetRefusal(live, 'Private Google Access');
+        return refused && `${label(ref)}: ${refused}`;
+      },
+      alreadyApplied: (live) => (isOn(live) ? { ref, data: live } : undefined),
+      asCaptured: (live) => fingerprintOf(live) === fingerprintOf(before.data),
+      what: label(ref),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if (!(await setPrivateGoogleAccess(ctx, ref, true))) return { status: 'gone' };
     const data = await getSubnetwork(ctx, ref);
     if (!data) return { status: 'gone' };
@@ -118,15 +121,12 @@ export const enablePrivateGoogleAccess: RemediationAction<ComputeResourceState> 
     const before = parseComputeState(rawBefore, 'before-state');
     const after = parseComputeState(rawAfter, 'after-state');
     const { ref } = before;
-    const live = await getSubnetwork(ctx, ref);
-    if (!live) return { status: 'gone' };
-    if (fingerprintOf(live) !== fingerprintOf(after.data)) {
-      return {
-        status: 'refused',
-        reason: `${label(ref)} changed after the fix; restoring would overwrite that change`,
-      };
-    }
-    if (isOn(live) === isOn(before.data)) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => getSubnetwork(ctx, ref), {
+      asFixLeftIt: (live) => fingerprintOf(live) === fingerprintOf(after.data),
+      what: label(ref),
+      restored: (live) => isOn(live) === isOn(before.data),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if (!(await setPrivateGoogleAccess(ctx, ref, isOn(before.data)))) return { status: 'gone' };
     ctx.logger.info('private google access restored', { subnetwork: label(ref) });
     return { status: 'restored' };

@@ -11,15 +11,16 @@ import {
   describeCluster,
   getCluster,
   isLabelFingerprintMismatch,
-  liveAsset,
   operationUrl,
   rec,
   sendAndWait,
   type ClusterRef,
   type Json,
+  readLiveCluster,
 } from './container-cluster-resource.js';
 import { parseState } from './compute-resource.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 const LabelStateSchema = z.object({
   ref: ClusterRefSchema,
@@ -39,6 +40,11 @@ function labelsOf(data: Json): Record<string, string> {
 
 function stateOf(ref: ClusterRef, data: Json): ClusterLabelState {
   return { ref, labelFingerprint: String(data['labelFingerprint'] ?? ''), labels: labelsOf(data) };
+}
+
+async function readState(ctx: ActionContext, ref: ClusterRef): Promise<ClusterLabelState | null> {
+  const data = await getCluster(ctx, ref);
+  return data ? stateOf(ref, data) : null;
 }
 
 const sameLabels = (a: Record<string, string>, b: Record<string, string>): boolean =>
@@ -107,25 +113,22 @@ export const clusterAddRequiredLabels: RemediationAction<ClusterLabelState> = {
   },
 
   async captureBefore(asset, ctx) {
-    const ref = clusterOf(asset);
-    const data = await getCluster(ctx, ref);
-    return data ? stateOf(ref, data) : null;
+    return readState(ctx, clusterOf(asset));
   },
 
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parseState(LabelStateSchema, rawBefore, 'before-state');
     const { ref } = before;
-    const data = await getCluster(ctx, ref);
-    if (!data) return { status: 'gone' };
-    const live = stateOf(ref, data);
+    const guarded = await rereadBeforeApply(() => readState(ctx, ref), {
+      alreadyApplied: (live) =>
+        Object.keys(missingLabels(live.labels, ctx.settings)).length === 0 ? live : undefined,
+      asCaptured: (live) => live.labelFingerprint === before.labelFingerprint,
+      changedReason: (live) =>
+        `the labels of ${describeCluster(ref)} changed since they were captured (labelFingerprint ${before.labelFingerprint} → ${live.labelFingerprint})`,
+    });
+    if ('outcome' in guarded) return guarded.outcome;
+    const { live } = guarded;
     const added = missingLabels(live.labels, ctx.settings);
-    if (Object.keys(added).length === 0) return { status: 'already_applied', after: live };
-    if (live.labelFingerprint !== before.labelFingerprint) {
-      return {
-        status: 'conflict',
-        reason: `the labels of ${describeCluster(ref)} changed since they were captured (labelFingerprint ${before.labelFingerprint} → ${live.labelFingerprint})`,
-      };
-    }
     const r = await writeLabels(ctx, ref, { ...live.labels, ...added }, live.labelFingerprint);
     if (r === 'gone') return { status: 'gone' };
     if (r === 'stale') {
@@ -140,25 +143,21 @@ export const clusterAddRequiredLabels: RemediationAction<ClusterLabelState> = {
     return { status: 'applied', after: stateOf(ref, afterData) };
   },
 
-  async readLive(asset, ctx) {
-    const data = await getCluster(ctx, clusterOf(asset));
-    return data ? liveAsset(asset, data) : null;
-  },
+  readLive: readLiveCluster,
 
   async undo(_asset, rawBefore, rawAfter, ctx): Promise<UndoOutcome> {
     const before = parseState(LabelStateSchema, rawBefore, 'before-state');
     const after = parseState(LabelStateSchema, rawAfter, 'after-state');
     const { ref } = before;
-    const data = await getCluster(ctx, ref);
-    if (!data) return { status: 'gone' };
-    const live = stateOf(ref, data);
-    if (live.labelFingerprint !== after.labelFingerprint || !sameLabels(live.labels, after.labels)) {
-      return {
-        status: 'refused',
-        reason: `the labels of ${describeCluster(ref)} changed after the fix (labelFingerprint ${after.labelFingerprint} → ${live.labelFingerprint}); restoring would overwrite that change`,
-      };
-    }
-    if (sameLabels(live.labels, before.labels)) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => readState(ctx, ref), {
+      asFixLeftIt: (live) =>
+        live.labelFingerprint === after.labelFingerprint && sameLabels(live.labels, after.labels),
+      changedReason: (live) =>
+        `the labels of ${describeCluster(ref)} changed after the fix (labelFingerprint ${after.labelFingerprint} → ${live.labelFingerprint}); restoring would overwrite that change`,
+      restored: (live) => sameLabels(live.labels, before.labels),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
+    const { live } = guarded;
     const r = await writeLabels(ctx, ref, before.labels, live.labelFingerprint);
     if (r === 'gone') return { status: 'gone' };
     if (r === 'stale') {

@@ -9,7 +9,6 @@ import {
   describeCluster,
   getCluster,
   isAutopilot,
-  liveAsset,
   nodePoolsOf,
   operationUrl,
   parseClusterState,
@@ -20,8 +19,11 @@ import {
   type ClusterRef,
   type ClusterState,
   type Json,
+  readLiveCluster,
+  captureCluster,
 } from './container-cluster-resource.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 const ID = 'container.cluster.enable-node-auto-repair';
 
@@ -149,11 +151,7 @@ export const clusterEnableNodeAutoRepair: RemediationAction<ClusterState> = {
     };
   },
 
-  async captureBefore(asset, ctx) {
-    const ref = clusterOf(asset);
-    const data = await getCluster(ctx, ref);
-    return data ? { ref, data } : null;
-  },
+  captureBefore: captureCluster,
 
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parseClusterState(rawBefore, 'before-state');
@@ -165,15 +163,17 @@ export const clusterEnableNodeAutoRepair: RemediationAction<ClusterState> = {
         ),
         before.data,
       );
-    let live = await getCluster(ctx, ref);
-    if (!live) return { status: 'gone' };
-    const refused = refusal(live);
-    if (refused) return { status: 'conflict', reason: `${describeCluster(ref)}: ${refused}` };
-    if (poolsWithoutRepair(live).length === 0)
-      return { status: 'already_applied', after: { ref, data: live } };
-    if (!unchanged(live)) {
-      return { status: 'conflict', reason: `${describeCluster(ref)} changed since its state was captured` };
-    }
+    const guarded = await rereadBeforeApply(() => getCluster(ctx, ref), {
+      refusal: (data) => {
+        const refused = refusal(data);
+        return refused && `${describeCluster(ref)}: ${refused}`;
+      },
+      alreadyApplied: (data) => (poolsWithoutRepair(data).length === 0 ? { ref, data } : undefined),
+      asCaptured: unchanged,
+      what: describeCluster(ref),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
+    let live: Json | null = guarded.live;
     const done: string[] = [];
     for (let pool = poolsWithoutRepair(live)[0]; pool; pool = poolsWithoutRepair(live)[0]) {
       const name = String(pool['name']);
@@ -202,10 +202,7 @@ export const clusterEnableNodeAutoRepair: RemediationAction<ClusterState> = {
     return { status: 'applied', after: { ref, data: live } };
   },
 
-  async readLive(asset, ctx) {
-    const data = await getCluster(ctx, clusterOf(asset));
-    return data ? liveAsset(asset, data) : null;
-  },
+  readLive: readLiveCluster,
 
   async undo(_asset, rawBefore, rawAfter, ctx): Promise<UndoOutcome> {
     const before = parseClusterState(rawBefore, 'before-state');
@@ -230,15 +227,13 @@ export const clusterEnableNodeAutoRepair: RemediationAction<ClusterState> = {
         );
       });
 
-    let live = await getCluster(ctx, ref);
-    if (!live) return { status: 'gone' };
-    if (!asFixLeftIt(live)) {
-      return {
-        status: 'refused',
-        reason: `${describeCluster(ref)} changed after the fix; restoring would overwrite that change`,
-      };
-    }
-    if (toRestore(live).length === 0) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => getCluster(ctx, ref), {
+      asFixLeftIt,
+      what: describeCluster(ref),
+      restored: (data) => toRestore(data).length === 0,
+    });
+    if ('outcome' in guarded) return guarded.outcome;
+    let live: Json | null = guarded.live;
     const channel = releaseChannel(live);
     if (channel) {
       return {

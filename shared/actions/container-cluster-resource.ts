@@ -7,6 +7,8 @@ import { canonicalJson } from '../util/canonical-json.js';
 import { protoRestJson } from '../cloud/proto-rest-json.js';
 import { pollUntilDone } from './operation-poll.js';
 import type { ActionContext } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
+import { withLiveData } from './live-asset.js';
 
 export const CLUSTER_TYPE = 'container.googleapis.com/Cluster';
 export const CONTAINER_API = 'https://container.googleapis.com/v1';
@@ -131,22 +133,20 @@ export async function getCluster(ctx: ActionContext, r: ClusterRef): Promise<Jso
   }
 }
 
-export function liveAsset(asset: Asset, data: Json): Asset {
-  return {
-    name: asset.name,
-    assetType: asset.assetType,
-    ancestors: [...asset.ancestors],
-    resource: { ...(asset.resource ?? {}), data },
-  };
+/** captureBefore of the actions that record the whole cluster as clusters.get returned it. */
+export async function captureCluster(asset: Asset, ctx: ActionContext): Promise<ClusterState | null> {
+  const ref = clusterOf(asset);
+  const data = await getCluster(ctx, ref);
+  return data ? { ref, data } : null;
+}
+
+export async function readLiveCluster(asset: Asset, ctx: ActionContext): Promise<Asset | null> {
+  const data = await getCluster(ctx, clusterOf(asset));
+  return data ? withLiveData(asset, data) : null;
 }
 
 export function parseClusterState(value: unknown, what: string): ClusterState {
-  const r = ClusterStateSchema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
+  return parseRecordedState(ClusterStateSchema, value, what);
 }
 
 /** GKE's answer while another operation runs on the cluster: 400 FAILED_PRECONDITION (not 409). */

@@ -8,7 +8,6 @@ import {
   clusterUrl,
   describeCluster,
   getCluster,
-  liveAsset,
   operationUrl,
   parseClusterState,
   sameConfig,
@@ -16,8 +15,11 @@ import {
   type ClusterRef,
   type ClusterState,
   type Json,
+  readLiveCluster,
+  captureCluster,
 } from './container-cluster-resource.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 type IOperation = protos.google.container.v1.IOperation;
 
@@ -70,23 +72,22 @@ export function clusterSettingAction(spec: ClusterSettingSpec): RemediationActio
       };
     },
 
-    async captureBefore(asset, ctx) {
-      const ref = clusterOf(asset);
-      const data = await getCluster(ctx, ref);
-      return data ? { ref, data } : null;
-    },
+    captureBefore: captureCluster,
 
     async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
       const before = parseClusterState(rawBefore, 'before-state');
       const { ref } = before;
-      const live = await getCluster(ctx, ref);
-      if (!live) return { status: 'gone' };
-      const refused = spec.refusal?.(live);
-      if (refused) return { status: 'conflict', reason: `${describeCluster(ref)}: ${refused}` };
-      if (spec.isFixed(live)) return { status: 'already_applied', after: { ref, data: live } };
-      if (!sameConfig(live, before.data)) {
-        return { status: 'conflict', reason: `${describeCluster(ref)} changed since its state was captured` };
-      }
+      const guarded = await rereadBeforeApply(() => getCluster(ctx, ref), {
+        refusal: (live) => {
+          const refused = spec.refusal?.(live);
+          return refused && `${describeCluster(ref)}: ${refused}`;
+        },
+        alreadyApplied: (live) => (spec.isFixed(live) ? { ref, data: live } : undefined),
+        asCaptured: (live) => sameConfig(live, before.data),
+        what: describeCluster(ref),
+      });
+      if ('outcome' in guarded) return guarded.outcome;
+      const { live } = guarded;
       const r = await sendAndWait(ctx, ref, `${spec.verb.slice(1)} on ${describeCluster(ref)}`, () =>
         spec.fix(ctx, ref, live),
       );
@@ -97,24 +98,19 @@ export function clusterSettingAction(spec: ClusterSettingSpec): RemediationActio
       return { status: 'applied', after: { ref, data } };
     },
 
-    async readLive(asset, ctx) {
-      const data = await getCluster(ctx, clusterOf(asset));
-      return data ? liveAsset(asset, data) : null;
-    },
+    readLive: readLiveCluster,
 
     async undo(_asset, rawBefore, rawAfter, ctx): Promise<UndoOutcome> {
       const before = parseClusterState(rawBefore, 'before-state');
       const after = parseClusterState(rawAfter, 'after-state');
       const { ref } = before;
-      const live = await getCluster(ctx, ref);
-      if (!live) return { status: 'gone' };
-      if (!sameConfig(live, after.data)) {
-        return {
-          status: 'refused',
-          reason: `${describeCluster(ref)} changed after the fix; restoring would overwrite that change`,
-        };
-      }
-      if (spec.isRestored(before.data, live)) return { status: 'restored' };
+      const guarded = await rereadBeforeUndo(() => getCluster(ctx, ref), {
+        asFixLeftIt: (live) => sameConfig(live, after.data),
+        what: describeCluster(ref),
+        restored: (live) => spec.isRestored(before.data, live),
+      });
+      if ('outcome' in guarded) return guarded.outcome;
+      const { live } = guarded;
       const why = spec.undoRefusal?.(before.data, live);
       if (why) return { status: 'refused', reason: `${describeCluster(ref)}: ${why}` };
       const r = await sendAndWait(

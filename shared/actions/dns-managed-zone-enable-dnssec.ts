@@ -19,6 +19,7 @@ import {
 } from './dns-resource.js';
 import { pollUntilDone } from './operation-poll.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 const ID = 'dns.managed-zone.enable-dnssec';
 
@@ -182,14 +183,16 @@ export const zoneEnableDnssec: RemediationAction<DnssecState> = {
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parseDnsState(StateSchema, rawBefore, 'before-state');
     const { ref } = before;
-    const live = await getZone(ctx, ref);
-    if (!live) return { status: 'gone' };
-    const refused = refusal(live);
-    if (refused) return { status: 'conflict', reason: `${describeZone(ref)}: ${refused}` };
-    if (isSigned(live)) return { status: 'already_applied', after: { ref, data: live } };
-    if (!sameJson(live, before.data)) {
-      return { status: 'conflict', reason: `${describeZone(ref)} changed since its state was captured` };
-    }
+    const guarded = await rereadBeforeApply(() => getZone(ctx, ref), {
+      refusal: (live) => {
+        const refused = refusal(live);
+        return refused && `${describeZone(ref)}: ${refused}`;
+      },
+      alreadyApplied: (live) => (isSigned(live) ? { ref, data: live } : undefined),
+      asCaptured: (live) => sameJson(live, before.data),
+      what: describeZone(ref),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     const r = await setState(ctx, ref, 'on');
     if (r === 'gone') return { status: 'gone' };
     if (r === 'refused') {
@@ -214,15 +217,12 @@ export const zoneEnableDnssec: RemediationAction<DnssecState> = {
     const before = parseDnsState(StateSchema, rawBefore, 'before-state');
     const after = parseDnsState(StateSchema, rawAfter, 'after-state');
     const { ref } = before;
-    const live = await getZone(ctx, ref);
-    if (!live) return { status: 'gone' };
-    if (!sameJson(live, after.data)) {
-      return {
-        status: 'refused',
-        reason: `${describeZone(ref)} changed after the fix; restoring would overwrite that change`,
-      };
-    }
-    if (isSigned(live) === isSigned(before.data)) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => getZone(ctx, ref), {
+      asFixLeftIt: (live) => sameJson(live, after.data),
+      what: describeZone(ref),
+      restored: (live) => isSigned(live) === isSigned(before.data),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if (!after.appliedAt) {
       return {
         status: 'refused',

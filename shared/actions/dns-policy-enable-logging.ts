@@ -17,6 +17,7 @@ import {
   type Json,
 } from './dns-resource.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 const ID = 'dns.policy.enable-logging';
 
@@ -84,12 +85,12 @@ export const dnsPolicyEnableLogging: RemediationAction<DnsPolicyState> = {
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parseDnsState(StateSchema, rawBefore, 'before-state');
     const { ref } = before;
-    const live = await getPolicy(ctx, ref);
-    if (!live) return { status: 'gone' };
-    if (loggingOn(live)) return { status: 'already_applied', after: { ref, data: live } };
-    if (!sameJson(live, before.data)) {
-      return { status: 'conflict', reason: `${describePolicy(ref)} changed since its state was captured` };
-    }
+    const guarded = await rereadBeforeApply(() => getPolicy(ctx, ref), {
+      alreadyApplied: (live) => (loggingOn(live) ? { ref, data: live } : undefined),
+      asCaptured: (live) => sameJson(live, before.data),
+      what: describePolicy(ref),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if ((await setLogging(ctx, ref, true)) === 'gone') return { status: 'gone' };
     const data = await getPolicy(ctx, ref);
     if (!data) return { status: 'gone' };
@@ -106,15 +107,12 @@ export const dnsPolicyEnableLogging: RemediationAction<DnsPolicyState> = {
     const before = parseDnsState(StateSchema, rawBefore, 'before-state');
     const after = parseDnsState(StateSchema, rawAfter, 'after-state');
     const { ref } = before;
-    const live = await getPolicy(ctx, ref);
-    if (!live) return { status: 'gone' };
-    if (!sameJson(live, after.data)) {
-      return {
-        status: 'refused',
-        reason: `${describePolicy(ref)} changed after the fix; restoring would overwrite that change`,
-      };
-    }
-    if (loggingOn(live) === loggingOn(before.data)) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => getPolicy(ctx, ref), {
+      asFixLeftIt: (live) => sameJson(live, after.data),
+      what: describePolicy(ref),
+      restored: (live) => loggingOn(live) === loggingOn(before.data),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if ((await setLogging(ctx, ref, loggingOn(before.data))) === 'gone') return { status: 'gone' };
     ctx.logger.info('DNS policy logging restored', { action: ID, ...ref });
     return { status: 'restored' };

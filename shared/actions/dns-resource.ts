@@ -4,6 +4,7 @@ import type { Asset } from '../model/asset.js';
 import { WardenError } from '../model/errors.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import type { ActionContext } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
 
 export const DNS_API = 'https://dns.googleapis.com/dns/v1';
 export const MANAGED_ZONE_TYPE = 'dns.googleapis.com/ManagedZone';
@@ -96,11 +97,4 @@ export function liveDnsAsset(asset: Asset, data: Json): Asset {
   };
 }
 
-export function parseDnsState<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
-}
+export const parseDnsState = parseRecordedState;

@@ -5,6 +5,9 @@ import { WardenError } from '../model/errors.js';
 import type { Risk } from '../model/policy.js';
 import { describeCloudError, isNotFound, toWardenError } from '../cloud/errors.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
+import { rereadBeforeUndo } from './guarded-write.js';
+import { IamBindingSchema, IamConditionSchema } from './iam-binding-schema.js';
 
 /**
  * The one read-modify-write of IAM policies every IAM remediation here shares (catalog F6): Resource Manager
@@ -36,16 +39,6 @@ export const SECRET_TYPE = 'secretmanager.googleapis.com/Secret';
 
 const LOG_TYPES = ['LOG_TYPE_UNSPECIFIED', 'ADMIN_READ', 'DATA_WRITE', 'DATA_READ'] as const;
 
-const ConditionSchema = z.object({
-  expression: z.string(),
-  title: z.string().optional(),
-  description: z.string().optional(),
-});
-const BindingSchema = z.object({
-  role: z.string(),
-  members: z.array(z.string()),
-  condition: ConditionSchema.optional(),
-});
 const AuditConfigSchema = z.object({
   service: z.string(),
   auditLogConfigs: z.array(
@@ -56,11 +49,11 @@ const AuditConfigSchema = z.object({
 export const PolicySchema = z.object({
   version: z.number().int(),
   etag: z.string(),
-  bindings: z.array(BindingSchema),
+  bindings: z.array(IamBindingSchema),
   auditConfigs: z.array(AuditConfigSchema).optional(),
 });
 export type Policy = z.infer<typeof PolicySchema>;
-export type Binding = z.infer<typeof BindingSchema>;
+export type Binding = z.infer<typeof IamBindingSchema>;
 export type AuditConfig = z.infer<typeof AuditConfigSchema>;
 export type LogType = (typeof LOG_TYPES)[number];
 
@@ -75,7 +68,7 @@ export type IamKind = IamTarget['kind'];
 /** One member's grant of one role (and condition), as a removal took it out of the policy. */
 const GrantSchema = z.object({
   role: z.string(),
-  condition: ConditionSchema.optional(),
+  condition: IamConditionSchema.optional(),
   member: z.string(),
   /** Where the binding stood in the policy, so that undo puts a binding IAM dropped back in its place. */
   bindingIndex: z.number().int(),
@@ -445,12 +438,7 @@ export async function writePolicy(
 }
 
 export function parseIamState(value: unknown, what: string): IamState {
-  const r = StateSchema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
+  return parseRecordedState(StateSchema, value, what);
 }
 
 /** The asset with its IAM_POLICY part replaced by the live policy, as CAI would show it. */
@@ -575,14 +563,13 @@ export function iamPolicyAction(spec: IamEditSpec): RemediationAction<IamState> 
       const t = before.target;
       // apply found the policy already fixed by someone else and sent nothing: there is nothing of ours to undo.
       if (after.unchanged) return { status: 'restored' };
-      const live = await readPolicy(ctx, t);
-      if (!live) return { status: 'gone' };
-      if (live.etag !== after.policy.etag) {
-        return {
-          status: 'refused',
-          reason: `${targetLabel(t)} changed after the fix (etag ${after.policy.etag} → ${live.etag}); restoring would overwrite that change`,
-        };
-      }
+      const guarded = await rereadBeforeUndo(() => readPolicy(ctx, t), {
+        asFixLeftIt: (live) => live.etag === after.policy.etag,
+        changedReason: (live) =>
+          `${targetLabel(t)} changed after the fix (etag ${after.policy.etag} → ${live.etag}); restoring would overwrite that change`,
+      });
+      if ('outcome' in guarded) return guarded.outcome;
+      const { live } = guarded;
       const restored = spec.restore(before, after, live);
       if (!sameMaskedPart(spec, restored, before.policy)) {
         return {

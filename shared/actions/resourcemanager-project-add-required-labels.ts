@@ -4,9 +4,12 @@ import type { Asset } from '../model/asset.js';
 import { WardenError } from '../model/errors.js';
 import { isNotFound, toWardenError } from '../cloud/errors.js';
 import { missingLabels } from './compute-labels.js';
-import { clone, iamTargetOf, PROJECT_TYPE, RM_API } from './iam-policy-edit.js';
+import { iamTargetOf, PROJECT_TYPE, RM_API } from './iam-policy-edit.js';
 import { pollUntilDone } from './operation-poll.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
+import { withLiveDataKeepingIam } from './live-asset.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 /**
  * Adds the required labels a project lacks (settings.requiredLabels, with their default values) through
@@ -35,12 +38,7 @@ type LabelState = z.infer<typeof StateSchema>;
 type Json = Record<string, unknown>;
 
 function parse(value: unknown, what: string): LabelState {
-  const r = StateSchema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
+  return parseRecordedState(StateSchema, value, what);
 }
 
 function projectOf(asset: Asset): string {
@@ -111,6 +109,11 @@ async function read(ctx: ActionContext, project: string): Promise<Json | null> {
   }
 }
 
+async function readState(ctx: ActionContext, project: string): Promise<LabelState | null> {
+  const data = await read(ctx, project);
+  return data ? stateOf(project, data) : null;
+}
+
 /** projects.patch with updateMask=labels, then operations.get until the operation is done. */
 async function writeLabels(
   ctx: ActionContext,
@@ -171,26 +174,23 @@ export const projectAddRequiredLabels: RemediationAction<LabelState> = {
   },
 
   async captureBefore(asset, ctx) {
-    const project = projectOf(asset);
-    const data = await read(ctx, project);
-    return data ? stateOf(project, data) : null;
+    return readState(ctx, projectOf(asset));
   },
 
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parse(rawBefore, 'before-state');
-    const data = await read(ctx, before.project);
-    if (!data) return { status: 'gone' };
-    const live = stateOf(before.project, data);
+    const guarded = await rereadBeforeApply(() => readState(ctx, before.project), {
+      alreadyApplied: (live) =>
+        Object.keys(missingLabels(live.labels, ctx.settings)).length === 0
+          ? { ...live, unchanged: true }
+          : undefined,
+      asCaptured: (live) => live.etag === before.etag && sameLabels(live.labels, before.labels),
+      changedReason: (live) =>
+        `project ${before.project} changed since its labels were captured (etag ${before.etag} → ${live.etag})`,
+    });
+    if ('outcome' in guarded) return guarded.outcome;
+    const { live } = guarded;
     const added = missingLabels(live.labels, ctx.settings);
-    if (Object.keys(added).length === 0)
-      return { status: 'already_applied', after: { ...live, unchanged: true } };
-    // The guard: no precondition exists, so compare the fresh read with the captured state.
-    if (live.etag !== before.etag || !sameLabels(live.labels, before.labels)) {
-      return {
-        status: 'conflict',
-        reason: `project ${before.project} changed since its labels were captured (etag ${before.etag} → ${live.etag})`,
-      };
-    }
     await writeLabels(ctx, before.project, { ...live.labels, ...added });
     const after = await read(ctx, before.project);
     if (!after) return { status: 'gone' };
@@ -200,30 +200,20 @@ export const projectAddRequiredLabels: RemediationAction<LabelState> = {
 
   async readLive(asset, ctx) {
     const data = await read(ctx, projectOf(asset));
-    if (!data) return null;
-    return {
-      name: asset.name,
-      assetType: asset.assetType,
-      ancestors: [...asset.ancestors],
-      resource: { ...(asset.resource ?? {}), data },
-      ...(asset.iamPolicy ? { iamPolicy: clone(asset.iamPolicy) } : {}),
-    };
+    return data ? withLiveDataKeepingIam(asset, data) : null;
   },
 
   async undo(_asset, rawBefore, rawAfter, ctx): Promise<UndoOutcome> {
     const before = parse(rawBefore, 'before-state');
     const after = parse(rawAfter, 'after-state');
     if (after.unchanged) return { status: 'restored' };
-    const data = await read(ctx, before.project);
-    if (!data) return { status: 'gone' };
-    const live = stateOf(before.project, data);
-    if (live.etag !== after.etag || !sameLabels(live.labels, after.labels)) {
-      return {
-        status: 'refused',
-        reason: `project ${before.project} changed after the fix (etag ${after.etag} → ${live.etag}); restoring its labels would overwrite that change`,
-      };
-    }
-    if (sameLabels(live.labels, before.labels)) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => readState(ctx, before.project), {
+      asFixLeftIt: (live) => live.etag === after.etag && sameLabels(live.labels, after.labels),
+      changedReason: (live) =>
+        `project ${before.project} changed after the fix (etag ${after.etag} → ${live.etag}); restoring its labels would overwrite that change`,
+      restored: (live) => sameLabels(live.labels, before.labels),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     await writeLabels(ctx, before.project, before.labels);
     ctx.logger.info('labels restored', { action: ID, project: before.project });
     return { status: 'restored' };

@@ -6,6 +6,9 @@ import { WardenError } from '../model/errors.js';
 import { protoRestJson } from '../cloud/proto-rest-json.js';
 import { pollUntilDone } from './operation-poll.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { parseRecordedState } from './recorded-state.js';
+import { withLiveData } from './live-asset.js';
+import { rereadBeforeApply, rereadBeforeUndo } from './guarded-write.js';
 
 export const SERVICE_TYPE = 'serviceusage.googleapis.com/Service';
 const API = 'https://serviceusage.googleapis.com/v1';
@@ -44,12 +47,7 @@ function describe(name: string): string {
 const stateOf = (data: Json): string => String(data['state'] ?? 'STATE_UNSPECIFIED').toUpperCase();
 
 function parse(value: unknown, what: string): ServiceState {
-  const r = StateSchema.safeParse(value);
-  if (r.success) return r.data;
-  throw new WardenError(`the recorded ${what} is not one this action wrote: ${r.error.message}`, {
-    retryable: false,
-    code: 'invalid_state',
-  });
+  return parseRecordedState(StateSchema, value, what);
 }
 
 async function getService(ctx: ActionContext, name: string): Promise<Json | null> {
@@ -199,12 +197,12 @@ export const serviceEnable: RemediationAction<ServiceState> = {
   async apply(_asset, rawBefore, ctx): Promise<ApplyOutcome> {
     const before = parse(rawBefore, 'before-state');
     const { name } = before;
-    const live = await getService(ctx, name);
-    if (!live) return { status: 'gone' };
-    if (stateOf(live) === 'ENABLED') return { status: 'already_applied', after: { name, data: live } };
-    if (stateOf(live) !== stateOf(before.data)) {
-      return { status: 'conflict', reason: `${describe(name)} changed state since it was captured` };
-    }
+    const guarded = await rereadBeforeApply(() => getService(ctx, name), {
+      alreadyApplied: (live) => (stateOf(live) === 'ENABLED' ? { name, data: live } : undefined),
+      asCaptured: (live) => stateOf(live) === stateOf(before.data),
+      changedReason: () => `${describe(name)} changed state since it was captured`,
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if ((await enable(ctx, name)) === 'gone') return { status: 'gone' };
     const data = await getService(ctx, name);
     if (!data) return { status: 'gone' };
@@ -215,28 +213,19 @@ export const serviceEnable: RemediationAction<ServiceState> = {
 
   async readLive(asset, ctx) {
     const data = await getService(ctx, serviceNameOf(asset));
-    if (!data) return null;
-    return {
-      name: asset.name,
-      assetType: asset.assetType,
-      ancestors: [...asset.ancestors],
-      resource: { ...(asset.resource ?? {}), data },
-    };
+    return data ? withLiveData(asset, data) : null;
   },
 
   async undo(_asset, rawBefore, rawAfter, ctx): Promise<UndoOutcome> {
     const before = parse(rawBefore, 'before-state');
     const after = parse(rawAfter, 'after-state');
     const { name } = before;
-    const live = await getService(ctx, name);
-    if (!live) return { status: 'gone' };
-    if (stateOf(live) !== stateOf(after.data)) {
-      return {
-        status: 'refused',
-        reason: `${describe(name)} changed state after the fix; leaving it as it is`,
-      };
-    }
-    if (stateOf(live) === stateOf(before.data)) return { status: 'restored' };
+    const guarded = await rereadBeforeUndo(() => getService(ctx, name), {
+      asFixLeftIt: (live) => stateOf(live) === stateOf(after.data),
+      changedReason: () => `${describe(name)} changed state after the fix; leaving it as it is`,
+      restored: (live) => stateOf(live) === stateOf(before.data),
+    });
+    if ('outcome' in guarded) return guarded.outcome;
     if (stateOf(before.data) !== 'DISABLED') {
       return {
         status: 'refused',

@@ -13,6 +13,7 @@ import {
   readLiveBucket,
 } from './bucket-setting.js';
 import type { ActionContext, ActionSettings, ApplyOutcome, RemediationAction, UndoOutcome } from './types.js';
+import { IamBindingSchema } from './iam-binding-schema.js';
 
 /** The two IAM principals that mean "anyone": allAuthenticatedUsers is any Google account, not the org's users. */
 const PUBLIC_MEMBERS = new Set(['allusers', 'allauthenticatedusers']);
@@ -22,24 +23,14 @@ export function isPublicMember(member: string): boolean {
   return PUBLIC_MEMBERS.has(member.toLowerCase());
 }
 
-const ConditionSchema = z.object({
-  expression: z.string(),
-  title: z.string().optional(),
-  description: z.string().optional(),
-});
-const BindingSchema = z.object({
-  role: z.string(),
-  members: z.array(z.string()),
-  condition: ConditionSchema.optional(),
-});
-type Binding = z.infer<typeof BindingSchema>;
+type Binding = z.infer<typeof IamBindingSchema>;
 
 /** The bucket's IAM policy as read (before) or as written (after): what undo restores and compares with. */
 const PolicyStateSchema = z.object({
   bucket: z.string(),
   etag: z.string(),
   version: z.number().int(),
-  bindings: z.array(BindingSchema),
+  bindings: z.array(IamBindingSchema),
 });
 export type BucketPolicyState = z.infer<typeof PolicyStateSchema>;
 

@@ -195,6 +195,19 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
     if (data['fingerprint'] !== undefined) data['fingerprint'] = nextFingerprint(`${salt}/instance`);
   };
 
+  // A concurrent change must move the same fingerprints a real edit would, so that actions see it as one.
+  const addMetadataItemBySomeoneElse = (data: JsonObject, field: string, salt: string, n: number): void => {
+    const items = (metadataOf(data, field)['items'] as unknown[] | undefined) ?? [];
+    data[field] = newMetadata(
+      [...items, { key: 'changed-by-someone-else', value: String(n) }],
+      `${salt}/metadata`,
+    );
+  };
+  const addLabelBySomeoneElse = (data: JsonObject, salt: string, n: number): void => {
+    data['labels'] = { ...((data['labels'] as JsonObject | undefined) ?? {}), 'changed-by': `someone-${n}` };
+    data['labelFingerprint'] = nextFingerprint(`${salt}/labels`);
+  };
+
   const changeData = (name: string, mutate: (data: JsonObject) => void): Promise<Asset> =>
     inv.change(name, ['RESOURCE'], (a) => {
       const data = structuredClone(a.resource?.data ?? {}) as JsonObject;
@@ -473,16 +486,8 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
           seq += 1;
           const n = seq;
           await changeData(target.name, (d) => {
-            const items = (metadataOf(d, 'metadata')['items'] as unknown[] | undefined) ?? [];
-            d['metadata'] = newMetadata(
-              [...items, { key: 'changed-by-someone-else', value: String(n) }],
-              `${target.name}/metadata`,
-            );
-            d['labels'] = {
-              ...((d['labels'] as JsonObject | undefined) ?? {}),
-              'changed-by': `someone-${n}`,
-            };
-            d['labelFingerprint'] = nextFingerprint(`${target.name}/labels`);
+            addMetadataItemBySomeoneElse(d, 'metadata', target.name, n);
+            addLabelBySomeoneElse(d, target.name, n);
             touchInstance(d, target.name);
           });
         },
@@ -493,13 +498,7 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
           const target = disk(params[0] as string, params[1] as string, params[2] as string);
           seq += 1;
           const n = seq;
-          await changeData(target.name, (d) => {
-            d['labels'] = {
-              ...((d['labels'] as JsonObject | undefined) ?? {}),
-              'changed-by': `someone-${n}`,
-            };
-            d['labelFingerprint'] = nextFingerprint(`${target.name}/labels`);
-          });
+          await changeData(target.name, (d) => addLabelBySomeoneElse(d, target.name, n));
         },
       },
       {
@@ -508,13 +507,7 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
           const target = regionDisk(params[0] as string, params[1] as string, params[2] as string);
           seq += 1;
           const n = seq;
-          await changeData(target.name, (d) => {
-            d['labels'] = {
-              ...((d['labels'] as JsonObject | undefined) ?? {}),
-              'changed-by': `someone-${n}`,
-            };
-            d['labelFingerprint'] = nextFingerprint(`${target.name}/labels`);
-          });
+          await changeData(target.name, (d) => addLabelBySomeoneElse(d, target.name, n));
         },
       },
       {
@@ -523,13 +516,9 @@ export function computeInstanceApi(inv: Inventory, operationPolls: number): ApiS
           const target = project(params[0] as string);
           seq += 1;
           const n = seq;
-          await changeData(target.name, (d) => {
-            const items = (metadataOf(d, 'commonInstanceMetadata')['items'] as unknown[] | undefined) ?? [];
-            d['commonInstanceMetadata'] = newMetadata(
-              [...items, { key: 'changed-by-someone-else', value: String(n) }],
-              `${target.name}/metadata`,
-            );
-          });
+          await changeData(target.name, (d) =>
+            addMetadataItemBySomeoneElse(d, 'commonInstanceMetadata', target.name, n),
+          );
         },
       },
     ],
