@@ -26,7 +26,7 @@ locals {
       entry_point = "detect-sweep"
       description = "Scheduled full scan through Cloud Asset Inventory; resumes stuck actions"
       topic       = "sweeps"
-      publishes   = ["findings", "actions"]
+      publishes   = ["findings", "actions", "outcomes"]
       # Pub/Sub waits at most 600 s for a push response; the sweep must finish inside that (see README).
       timeout_seconds = 540
       memory          = "1Gi"
@@ -48,7 +48,7 @@ locals {
       entry_point     = "execute"
       description     = "Action -> before-state, API call, wait, verify, rollback"
       topic           = "actions"
-      publishes       = ["outcomes"]
+      publishes       = ["outcomes", "approval-requests", "findings"]
       timeout_seconds = 300
       memory          = "512Mi"
       max_instances   = 3
@@ -58,13 +58,64 @@ locals {
       entry_point     = "report"
       description     = "Outcome -> recorded once, metrics log line"
       topic           = "outcomes"
-      publishes       = []
+      publishes       = ["outcomes"]
       timeout_seconds = 60
       memory          = "256Mi"
       max_instances   = 2
       secrets         = { SLACK_BOT_TOKEN = var.slack_bot_token_secret_id }
     }
+    # Asks for approval in Slack, decides the votes the Slack endpoint hands on, runs the scheduled approval
+    # tick (expiry, reconciliation, the batched report of automatic actions) and the daily digest.
+    "request-approval" = {
+      entry_point     = "request-approval"
+      description     = "Action awaiting approval -> request with quorum and expiry -> Slack message; Slack votes; approval tick; daily digest"
+      topic           = "approval-requests"
+      publishes       = ["actions", "outcomes"]
+      timeout_seconds = 120
+      memory          = "512Mi"
+      max_instances   = 3
+      secrets         = { SLACK_BOT_TOKEN = var.slack_bot_token_secret_id }
+    }
   }
+
+  # HTTP functions (functions.http in functions/api/index.ts): called by people and Slack, not by Pub/Sub.
+  http_functions = {
+    # The automation API. Cloud Run lets in only var.api_invokers (IAM); the code checks the Google-signed ID
+    # token again with its audience, and scopes every answer to the caller's teams (policies/approvals.yaml).
+    "api" = {
+      entry_point     = "api"
+      description     = "Automation API: sweeps on demand, actions, status, approvals, rollback"
+      publishes       = ["actions", "outcomes", "sweeps", "findings"]
+      timeout_seconds = 60
+      memory          = "512Mi"
+      max_instances   = 5
+      ingress         = var.api_ingress
+      secrets         = { SLACK_BOT_TOKEN = var.slack_bot_token_secret_id }
+      env             = {
+        WARDEN_API_AUDIENCE = join(",", concat(["https://${var.region}-${var.project_id}.cloudfunctions.net/${var.prefix}api"], var.api_audiences))
+      }
+    }
+    # Slack's interactivity Request URL. Slack cannot present a Google identity, so this one is public; every
+    # request must carry Slack's signature (signing secret, 5-minute window, replays refused) or gets 401, and
+    # a verified vote is only handed on to request-approval.
+    "slack" = {
+      entry_point     = "slack"
+      description     = "Slack interactivity endpoint: signature-verified Approve / Reject clicks and reason dialogs"
+      publishes       = ["approval-requests"]
+      timeout_seconds = 10
+      memory          = "256Mi"
+      max_instances   = 10
+      ingress         = "ALLOW_ALL"
+      secrets         = {
+        SLACK_BOT_TOKEN      = var.slack_bot_token_secret_id
+        SLACK_SIGNING_SECRET = var.slack_signing_secret_secret_id
+      }
+      env             = {}
+    }
+  }
+
+  # Every function, for what they all get alike: a runtime identity, Firestore, topic and secret grants.
+  all_functions = merge(local.functions, local.http_functions)
 
   # The environment shared/roots/from-environment.ts reads. GOOGLE_CLOUD_PROJECT is not set by the Node.js
   # 20 runtime, so it is set here.
@@ -81,7 +132,7 @@ locals {
 
 # One runtime identity per function; iam.tf grants each only what its code calls.
 resource "google_service_account" "function" {
-  for_each = local.functions
+  for_each = local.all_functions
 
   project      = var.project_id
   account_id   = "${var.prefix}fn-${each.key}"
@@ -166,4 +217,76 @@ resource "google_cloud_run_service_iam_member" "invoker" {
   service  = google_cloudfunctions2_function.fn[each.key].name
   role     = "roles/run.invoker"
   member   = "serviceAccount:${google_service_account.push_invoker.email}"
+}
+
+resource "google_cloudfunctions2_function" "http" {
+  for_each = local.http_functions
+
+  project     = var.project_id
+  name        = "${var.prefix}${each.key}"
+  location    = var.region
+  description = each.value.description
+  labels      = local.labels
+
+  build_config {
+    runtime         = "nodejs20"
+    entry_point     = each.value.entry_point
+    service_account = google_service_account.build.id
+
+    source {
+      storage_source {
+        bucket = var.source_bucket
+        object = var.source_object
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = each.value.memory
+    timeout_seconds                  = each.value.timeout_seconds
+    min_instance_count               = 0
+    max_instance_count               = each.value.max_instances
+    max_instance_request_concurrency = 1
+    ingress_settings                 = each.value.ingress
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.function[each.key].email
+    environment_variables            = merge(local.function_env, each.value.env)
+
+    dynamic "secret_environment_variables" {
+      for_each = { for k, v in each.value.secrets : k => v if v != null }
+      content {
+        key        = secret_environment_variables.key
+        project_id = var.project_id
+        secret     = secret_environment_variables.value
+        version    = "latest"
+      }
+    }
+  }
+
+  depends_on = [
+    google_project_service.enabled,
+    google_project_iam_member.build,
+    google_secret_manager_secret_iam_member.function_secrets,
+  ]
+}
+
+# Who may call the automation API (Cloud Run IAM, before any code runs): the members of var.api_invokers.
+resource "google_cloud_run_service_iam_member" "api_invokers" {
+  for_each = toset(var.api_invokers)
+
+  project  = var.project_id
+  location = var.region
+  service  = google_cloudfunctions2_function.http["api"].name
+  role     = "roles/run.invoker"
+  member   = each.key
+}
+
+# Slack calls the interactivity endpoint without a Google identity: public at the IAM level, and every
+# request is refused (401) unless Slack's signature over it verifies.
+resource "google_cloud_run_service_iam_member" "slack_public" {
+  project  = var.project_id
+  location = var.region
+  service  = google_cloudfunctions2_function.http["slack"].name
+  role     = "roles/run.invoker"
+  member   = "allUsers"
 }

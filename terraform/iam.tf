@@ -6,11 +6,16 @@
 #   execute       Firestore; publish outcomes; the custom role below, nothing else, on the organization
 #                 (or on var.execute_folders).
 #   report        Firestore; read the Slack bot token when one is configured.
+#   request-approval  Firestore; publish actions, outcomes; read the Slack bot token.
+#   api           Firestore; publish actions, outcomes, sweeps; read the Slack bot token. Callable by
+#                 var.api_invokers only (functions.tf), and it checks their ID tokens itself.
+#   slack         Firestore; publish approval-requests; read the Slack bot token and signing secret. Public
+#                 (Slack has no Google identity); every request is signature-checked in code.
 #
 # roles/datastore.user is project-wide: Firestore IAM cannot be narrowed to a collection.
 
 resource "google_project_iam_member" "datastore_user" {
-  for_each = local.functions
+  for_each = local.all_functions
 
   project = var.project_id
   role    = "roles/datastore.user"
@@ -20,7 +25,7 @@ resource "google_project_iam_member" "datastore_user" {
 locals {
   # One grant per (function, topic it publishes to).
   publish_grants = merge([
-    for fn, f in local.functions : {
+    for fn, f in local.all_functions : {
       for topic in f.publishes : "${fn}/${topic}" => { function = fn, topic = topic }
     }
   ]...)
@@ -140,10 +145,10 @@ resource "google_folder_iam_member" "execute" {
   member = "serviceAccount:${google_service_account.function["execute"].email}"
 }
 
-# Secrets a function reads as environment variables (today: the report function's Slack bot token).
+# Secrets a function reads as environment variables: the Slack bot token, and the signing secret (slack only).
 locals {
   secret_grants = merge([
-    for fn, f in local.functions : {
+    for fn, f in local.all_functions : {
       for key, secret in f.secrets : "${fn}/${key}" => { function = fn, secret = secret } if secret != null
     }
   ]...)

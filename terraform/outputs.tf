@@ -8,6 +8,16 @@ output "function_service_accounts" {
   value       = { for k, sa in google_service_account.function : k => sa.email }
 }
 
+output "api_url" {
+  description = "The automation API (callers need roles/run.invoker, var.api_invokers, and an ID token for this audience)."
+  value       = google_cloudfunctions2_function.http["api"].service_config[0].uri
+}
+
+output "slack_request_url" {
+  description = "Slack app > Interactivity & Shortcuts > Request URL."
+  value       = "${google_cloudfunctions2_function.http["slack"].service_config[0].uri}/slack/interactions"
+}
+
 output "push_invoker_service_account" {
   description = "The identity Pub/Sub pushes as; the only holder of run.invoker on the functions."
   value       = google_service_account.push_invoker.email

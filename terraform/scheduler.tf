@@ -31,3 +31,49 @@ resource "google_cloud_scheduler_job" "sweep" {
 
   depends_on = [google_project_service.enabled]
 }
+
+# The approval tick and the daily digest, on the approval-requests topic request-approval consumes. Both
+# messages are fixed bytes, and both are idempotent: the tick reconciles whatever it finds, and the digest
+# is sent once per UTC day however often it is triggered.
+locals {
+  approval_tick_event = { kind = "tick" }
+  digest_event        = { kind = "digest" }
+}
+
+resource "google_cloud_scheduler_job" "approval_tick" {
+  project     = var.project_id
+  region      = var.region
+  name        = "${var.prefix}approval-tick"
+  description = "Expire unanswered approval requests (fail closed), bring Slack messages up to date, report automatic actions"
+  schedule    = var.approval_tick_schedule
+  time_zone   = var.sweep_time_zone
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.bus["approval-requests"].id
+    data       = base64encode(jsonencode(local.approval_tick_event))
+    attributes = {
+      source = "cloud-scheduler"
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_cloud_scheduler_job" "digest" {
+  project     = var.project_id
+  region      = var.region
+  name        = "${var.prefix}digest"
+  description = "The daily Slack digest: findings opened and closed, actions by outcome, savings, pending approvals"
+  schedule    = var.digest_schedule
+  time_zone   = var.sweep_time_zone
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.bus["approval-requests"].id
+    data       = base64encode(jsonencode(local.digest_event))
+    attributes = {
+      source = "cloud-scheduler"
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}

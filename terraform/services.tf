@@ -13,7 +13,7 @@ locals {
       "run.googleapis.com", # 2nd gen functions are Cloud Run services
       "storage.googleapis.com",
     ],
-    var.slack_bot_token_secret_id == null ? [] : ["secretmanager.googleapis.com"],
+    var.slack_bot_token_secret_id == null && var.slack_signing_secret_secret_id == null ? [] : ["secretmanager.googleapis.com"],
   )
 }
 

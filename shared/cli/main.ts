@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { registerActionsCommands } from './actions-command.js';
+import { registerApprovalCommands } from './approval-command.js';
 import { registerAuditCommands } from './audit-command.js';
 import { registerPlanCommand } from './plan-command.js';
 import { registerPolicyCommands } from './policy-command.js';
+import { registerRollbackCommand } from './rollback-command.js';
 import { registerScanCommand } from './scan-command.js';
 import { registerStartCommand } from './start-command.js';
 
@@ -20,5 +22,7 @@ registerAuditCommands(program);
 registerActionsCommands(program);
 registerPlanCommand(program);
 registerScanCommand(program);
+registerApprovalCommands(program);
+registerRollbackCommand(program);
 
 await program.parseAsync(process.argv);

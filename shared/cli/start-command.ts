@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
-import type { SweepReport } from '../../functions/detect/handle-sweep.js';
 import { compliance, summarize, type Compliance, type Summary } from '../engine/summary.js';
 import { createJsonLogger } from '../logging/json-logger.js';
 import { formatSourceError } from '../policy/yaml-source.js';
-import { startEmbedded } from '../roots/embedded.js';
+import { sendDailyDigest } from '../approvals/notifications.js';
+import { startEmbedded, type Embedded } from '../roots/embedded.js';
 import { createStatusServer } from '../server/status-server.js';
 import { chooseInventory, organizationScope, saveTwinState } from './inventory-choice.js';
 import { progressLine } from './progress.js';
@@ -68,6 +68,13 @@ async function runStart(opts: StartOptions): Promise<number> {
     `Warden (embedded) · inventory ${inventory.source} · ${inventory.assets.length} assets · state ${path.relative(process.cwd(), stateDir) || stateDir}`,
   );
 
+  const slackToken = process.env['SLACK_BOT_TOKEN'];
+  const signingSecret = process.env['SLACK_SIGNING_SECRET'];
+  const slackApiUrl = process.env['WARDEN_SLACK_API_URL'];
+  if (Boolean(slackToken) !== Boolean(signingSecret))
+    say(
+      'warning: Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; approvals are not posted to Slack',
+    );
   const engine = await startEmbedded({
     stateDir,
     assets: inventory.assets,
@@ -75,7 +82,12 @@ async function runStart(opts: StartOptions): Promise<number> {
     logger,
     twinPort: Number.parseInt(opts.twinPort, 10),
     ...(opts.dryRun ? { dryRun: true } : {}),
+    ...(process.env['WARDEN_API_TOKEN'] ? { apiToken: process.env['WARDEN_API_TOKEN'] } : {}),
+    ...(slackToken && signingSecret
+      ? { slack: { botToken: slackToken, signingSecret, ...(slackApiUrl ? { apiUrl: slackApiUrl } : {}) } }
+      : {}),
   });
+  for (const w of engine.approvals.warnings) say(`approvals: ${w}`);
   const policies = engine.deps.policies;
   for (const e of policies.errors) say(`policy not loaded: ${formatSourceError(e)}`);
   for (const x of policies.exemptions.expired(new Date().toISOString())) {
@@ -85,7 +97,6 @@ async function runStart(opts: StartOptions): Promise<number> {
   }
   let before: Compliance | null = null;
   let after: Compliance | null = null;
-  let lastSweep: SweepReport | null = null;
   try {
     const t0 = Date.now();
     const progress = progressLine(process.stderr);
@@ -98,13 +109,15 @@ async function runStart(opts: StartOptions): Promise<number> {
     // sweep re-reads the twin, so "after" is measured on what the cloud really looks like now.
     const second = await engine.sweep();
     after = compliance(second.evaluations, second.violations);
-    lastSweep = second;
     const summary: Summary = await summarize(engine.deps.repo, before, after);
     process.stdout.write(
       opts.json
         ? `${JSON.stringify({ ...summary, stateDir, twin: engine.twin.url, sweep: first })}\n`
         : formatSummary(summary, first),
     );
+    // Decisions taken while nothing ran (warden approve / reject) are announced, due requests expire.
+    await approvalTick(engine, say);
+    await engine.deps.bus.drain();
     await saveTwinState(stateDir, engine.twin.listAssets());
   } catch (err) {
     await engine.close();
@@ -120,7 +133,9 @@ async function runStart(opts: StartOptions): Promise<number> {
       repo: engine.deps.repo,
       compliance: () => ({ before, after }),
       twinUrl: engine.twin.url,
-      lastSweep: () => lastSweep,
+      api: engine.api,
+      slack: engine.approvals.slack,
+      runVote: (task) => engine.approvals.runVote(task),
     },
     logger,
   );
@@ -132,14 +147,38 @@ async function runStart(opts: StartOptions): Promise<number> {
   say(
     `GCP twin (Storage, Compute, Asset APIs): ${engine.twin.url}   changes made there are detected and fixed live`,
   );
+  say(
+    `Automation API: http://127.0.0.1:${port}/api/v1/automation/…  (OpenAPI: /api/v1/openapi.json)  bearer token: ${engine.apiToken}${process.env['WARDEN_API_TOKEN'] ? ' (WARDEN_API_TOKEN)' : '  (generated; set WARDEN_API_TOKEN to choose one)'}`,
+  );
+  say(
+    engine.approvals.slack
+      ? `Slack: approvals posted; interactivity endpoint http://127.0.0.1:${port}/slack/interactions (expose it with a tunnel)`
+      : 'Slack: not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET); decide approvals on the status page or with `warden approve ID`',
+  );
+  // Expiry, announcements of decisions taken elsewhere (the CLI), Slack updates and the batched report.
+  const ticker = setInterval(() => void approvalTick(engine, say), TICK_MS);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   say('stopping…');
+  clearInterval(ticker);
   server.close();
   await saveTwinState(stateDir, engine.twin.listAssets());
   await engine.close();
   return 0;
+}
+
+const TICK_MS = 30_000;
+
+async function approvalTick(engine: Embedded, say: (line: string) => void): Promise<void> {
+  try {
+    const r = await engine.approvals.tick();
+    if (r.expired) say(`approvals: ${r.expired} request(s) expired without a decision (nothing was changed)`);
+    if (r.dispatched) say(`approvals: ${r.dispatched} approved action(s) handed to the executor`);
+    await sendDailyDigest(engine.approvals.deps, engine.deps.clock.now());
+  } catch (err) {
+    say(`approvals: tick failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

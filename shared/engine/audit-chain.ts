@@ -122,11 +122,12 @@ export function verifyChain(records: Array<Record<string, unknown>>, head: Audit
     expectedSeq += 1;
   }
   const count = expectedSeq - 1;
+  // Records missing at the end, or appended past the head: the first record the head does not vouch for.
   if (head && (head.seq !== count || head.hash !== prev))
     return {
       ok: false,
       records: count,
-      brokenAt: count + 1,
+      brokenAt: Math.min(head.seq, count) + 1,
       reason: `chain head says ${head.seq} records, found ${count}`,
     };
   return { ok: true, records: count, head: prev };

@@ -4,6 +4,14 @@ import type { Decision, DecisionKind } from '../model/action.js';
 import type { Finding } from '../model/finding.js';
 import { RISKS, riskRank, type Risk } from '../model/policy.js';
 import type { PolicyFile } from '../policy/policy-schema.js';
+import { activeFreeze } from './freeze-windows.js';
+import { applyGuardrails } from './guardrails.js';
+
+/** How many workloads or bindings a change reaches, and what they are. */
+export interface BlastRadius {
+  count: number;
+  what: string;
+}
 
 export interface RiskInputs {
   finding: Pick<Finding, 'category'>;
@@ -12,8 +20,12 @@ export interface RiskInputs {
   automation: AutomationConfig;
   /** Where production was recognised (e.g. "label env=prod on projects/123"), or null. */
   production: string | null;
-  /** Earlier actions on the same finding that failed or were rolled back. */
+  /** Earlier actions making the same change on the same resource that failed or were rolled back. */
   previousFailures?: number;
+  /** Where the change's reach is known (firewall rules, service accounts, IAM); null: unknown. */
+  blastRadius?: BlastRadius | null;
+  /** When the decision is taken, for change-freeze windows; absent: no freeze applies (offline planning). */
+  now?: Date;
 }
 
 function raise(r: Risk): Risk {
@@ -21,8 +33,10 @@ function raise(r: Risk): Risk {
 }
 
 /**
- * Decision = the action's base risk, raised by environment and irreversibility, then automation.yaml, then
- * guardrails, which can only make it safer (design §5). Every factor is recorded so the decision explains itself.
+ * Decision = the action's base risk, raised by environment, blast radius, irreversibility and detection
+ * confidence, then automation.yaml, then guardrails, which can only make it safer (design §5). Every factor
+ * is recorded so the decision explains itself. Guardrails that need the store (rate limits, the circuit
+ * breaker, per-run caps) are applied when the action is created, in the same transaction.
  */
 export function decide(input: RiskInputs): Decision {
   const factors: Decision['factors'] = [];
@@ -32,9 +46,26 @@ export function decide(input: RiskInputs): Decision {
     risk = raise(risk);
     factors.push({ factor: `production environment (${input.production})`, effect: `raised to ${risk}` });
   }
+  const radius = input.blastRadius ?? null;
+  const limits = input.automation.blast_radius;
+  if (radius && radius.count > limits.raise_above) {
+    risk = raise(risk);
+    factors.push({
+      factor: `blast radius: ${radius.what} (more than ${limits.raise_above})`,
+      effect: `raised to ${risk}`,
+    });
+  }
   if (!input.action.reversible) {
     risk = raise(risk);
     factors.push({ factor: 'the change cannot be undone', effect: `raised to ${risk}` });
+  }
+  const confidence = input.policy.confidence ?? 'high';
+  if (confidence !== 'high') {
+    risk = raise(risk);
+    factors.push({
+      factor: `${confidence} detection confidence of ${input.policy.id}`,
+      effect: `raised to ${risk}`,
+    });
   }
 
   let kind: DecisionKind;
@@ -65,8 +96,16 @@ export function decide(input: RiskInputs): Decision {
     factors.push({ factor: 'automation.compliance.auto_remediate_medium_risk_with_approval', effect: kind });
   } else {
     // High risk always needs an explicit human; without auto_remediate_high_risk Warden only recommends.
-    kind = a.compliance.auto_remediate_high_risk ? 'approve' : 'recommend';
-    factors.push({ factor: 'automation.compliance.auto_remediate_high_risk', effect: kind });
+    // A higher risk never gets a looser decision: if medium-risk fixes are recommend-only, so are these.
+    const medium = a.compliance.auto_remediate_medium_risk_with_approval;
+    kind = a.compliance.auto_remediate_high_risk && medium ? 'approve' : 'recommend';
+    factors.push({
+      factor:
+        a.compliance.auto_remediate_high_risk && !medium
+          ? 'automation.compliance.auto_remediate_high_risk, but medium-risk fixes are recommend only'
+          : 'automation.compliance.auto_remediate_high_risk',
+      effect: kind,
+    });
   }
 
   if (!input.action.reversible && kind === 'auto' && risk !== 'low') {
@@ -81,15 +120,28 @@ export function decide(input: RiskInputs): Decision {
   if (kind === 'auto' && (input.previousFailures ?? 0) > 0) {
     kind = 'approve';
     factors.push({
-      factor: `${input.previousFailures} earlier automatic fix(es) of this finding failed or were rolled back`,
+      factor: `${input.previousFailures} earlier automatic fix(es) making this change on this resource failed or were rolled back`,
       effect: 'approve',
     });
   }
-  if (input.automation.dry_run && kind !== 'recommend') {
-    factors.push({ factor: 'global dry run', effect: `would ${kind}; recommend only` });
-    kind = 'recommend';
+  if (kind === 'auto' && confidence === 'low') {
+    kind = 'approve';
+    factors.push({ factor: 'low detection confidence: never executed without a human', effect: 'approve' });
   }
-  return { kind, risk, factors, dryRun: input.automation.dry_run };
+  if (kind === 'auto' && radius && radius.count > limits.approve_above) {
+    kind = 'approve';
+    factors.push({
+      factor: `blast radius: ${radius.what} (more than ${limits.approve_above})`,
+      effect: 'approve',
+    });
+  }
+  return applyGuardrails(
+    { kind, risk, factors, dryRun: input.automation.dry_run },
+    {
+      dryRun: input.automation.dry_run,
+      freeze: input.now ? activeFreeze(input.automation.guardrails.freeze, input.now) : null,
+    },
+  );
 }
 
 /** Production by a label on the resource or its project, or a folder whose display name says prod. */

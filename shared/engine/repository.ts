@@ -1,7 +1,9 @@
+import type { GuardrailsConfig } from '../config/automation-config.js';
 import type { Action, ActionState } from '../model/action.js';
 import { ActionSchema } from '../model/action.js';
 import type { Asset, AssetChange } from '../model/asset.js';
 import { projectOf } from '../model/asset.js';
+import { WardenError } from '../model/errors.js';
 import type { Finding, FindingStatus } from '../model/finding.js';
 import { FindingSchema } from '../model/finding.js';
 import type { Clock } from '../ports/clock.js';
@@ -19,11 +21,31 @@ import {
   type ChainVerdict,
 } from './audit-chain.js';
 import { ASSETS, assetFromDoc, mergeChange, type AssetDoc } from './asset-state.js';
+import {
+  INITIAL_STATE,
+  assertLegalTransition,
+  changeUnderWay,
+  executionOutcome,
+  nextState,
+  type ActionEventName,
+} from './action-machine.js';
+import {
+  BREAKERS,
+  breakerAudit,
+  breakerFromDoc,
+  breakerId,
+  recordBreakerOutcome,
+  type BreakerChange,
+  type BreakerDoc,
+} from './circuit-breaker.js';
+import { countRateUses, rateKeys, readRateUses } from './rate-limits.js';
 
 const FINDINGS = 'findings';
 const ACTIONS = 'actions';
 const DEAD_LETTERS = 'dead-letters';
 const OUTCOMES = 'outcomes';
+/** One document per (resource, action type): the latest action making that change. */
+const CHANGE_LOCKS = 'change-locks';
 
 export type AssetApply =
   | { status: 'applied'; asset: Asset | null; version: string }
@@ -35,7 +57,26 @@ export interface FindingChange {
   change: 'opened' | 'reopened' | 'resolved' | 'suppressed';
 }
 
-export type Transition = { ok: true; action: Action } | { ok: false; current: Action | null };
+export type Transition =
+  | {
+      ok: true;
+      action: Action;
+      /** Set when this transition's outcome changed the action type's circuit breaker. */
+      breaker?: BreakerChange | null;
+    }
+  | { ok: false; current: Action | null };
+
+/**
+ * Guardrail state read and counted in the transaction that creates an action (rate limits, the circuit
+ * breaker, per-run caps): returns the action as admitted and, for the write phase, what to count.
+ */
+export type Admission = (
+  tx: Transaction,
+  candidate: Action,
+) => Promise<{ action: Action; write: (tx: Transaction) => AuditEntry[] }>;
+
+type ActionPatch = Partial<Omit<Action, 'id' | 'revision' | 'createdAt'>>;
+type TransitionAudit = Omit<AuditEntry, 'subject' | 'kind'> & { kind?: string };
 
 export interface DeadLetter {
   topic: string;
@@ -74,6 +115,11 @@ function actionFromDoc(d: Doc): Action {
   });
 }
 
+/** The decision's factors as one line: the reason of its audit record. */
+export function explainDecision(action: Pick<Action, 'decision'>): string {
+  return action.decision.factors.map((f) => `${f.factor}: ${f.effect}`).join('; ');
+}
+
 /** Receives every audit record once its transaction has committed (e.g. to mirror it to Cloud Logging). */
 export type AuditSink = (record: AuditRecord) => void;
 
@@ -86,6 +132,8 @@ export class Repository {
     readonly store: DocumentStore,
     private readonly clock: Clock,
     private readonly auditSink?: AuditSink,
+    /** Rate limits count approvals, and the circuit breaker counts outcomes, in the transition's transaction. */
+    private readonly guardrails?: GuardrailsConfig,
   ) {}
 
   /**
@@ -148,7 +196,10 @@ export class Repository {
 
   /** Every live asset of one type (for `related` context: log metrics, alert policies, contacts). */
   async listAssetsOfType(assetType: string): Promise<Asset[]> {
-    const docs = await this.store.query(ASSETS, { where: [['assetType', '==', assetType]] });
+    const where: Query['where'] = [['assetType', '==', assetType]];
+    // Asked for every firewall decision: a count first answers the common "none of that type" cheaply.
+    if ((await this.store.count(ASSETS, { where })) === 0) return [];
+    const docs = await this.store.query(ASSETS, { where });
     return docs
       .map(({ doc }) => doc as unknown as AssetDoc)
       .filter((d) => !d.deletedTime)
@@ -304,51 +355,158 @@ export class Repository {
     return this.store.count(FINDINGS, { where });
   }
 
-  /** Creates the action unless one with the same id exists (a redelivered finding): then returns that one. */
+  /**
+   * Creates the action unless one with the same id exists (a redelivered finding): then returns that one.
+   * `admission` applies the stateful guardrails in the same transaction and may make the action safer.
+   */
   async createAction(
     action: Action,
     entry: Omit<AuditEntry, 'subject' | 'kind'>,
-  ): Promise<{ created: boolean; action: Action }> {
+    opts: {
+      admission?: Admission;
+      /**
+       * One action at a time per change (resource, action type): when another is under way (see
+       * changeUnderWay) nothing is created and that one is returned, with `superseded`.
+       */
+      exclusive?: { now: string };
+    } = {},
+  ): Promise<{ created: boolean; action: Action; superseded?: boolean }> {
     return this.audited(async (tx, audit) => {
       const existing = await tx.get(ACTIONS, action.id);
       if (existing) return { created: false, action: actionFromDoc(existing) };
-      tx.set(ACTIONS, action.id, actionToDoc(action));
+      const lockId = stableId('change', action.resourceName, action.actionType);
+      if (opts.exclusive) {
+        const lock = await tx.get(CHANGE_LOCKS, lockId);
+        const holderDoc = lock ? await tx.get(ACTIONS, String(lock['actionId'])) : null;
+        const holder = holderDoc ? actionFromDoc(holderDoc) : null;
+        if (holder && changeUnderWay(holder, opts.exclusive.now))
+          return { created: false, action: holder, superseded: true };
+      }
+      const admitted = opts.admission ? await opts.admission(tx, action) : null;
+      const final = admitted?.action ?? action;
+      // An action is born in the state its decision names, or not at all: no way around the decision.
+      if (final.state !== INITIAL_STATE[final.decision.kind])
+        throw new WardenError(
+          `action ${final.id} cannot start ${final.state} on a decision to ${final.decision.kind}`,
+          { retryable: false, code: 'illegal_transition' },
+        );
+      tx.set(ACTIONS, final.id, actionToDoc(final));
+      if (opts.exclusive)
+        tx.set(CHANGE_LOCKS, lockId, {
+          actionId: final.id,
+          resourceName: final.resourceName,
+          actionType: final.actionType,
+        });
+      const extra = admitted?.write(tx) ?? [];
       audit(
         [
           {
             ...entry,
-            kind: `action.${action.state}`,
-            subject: action.id,
-            after: { decision: action.decision, plan: action.plan },
+            reason: admitted ? explainDecision(final) : entry.reason,
+            kind: `action.${final.state}`,
+            subject: final.id,
+            after: {
+              decision: final.decision,
+              plan: final.plan,
+              finding: final.findingId,
+              resource: final.resourceName,
+            },
           },
+          ...extra,
         ],
-        action.createdAt,
+        final.createdAt,
       );
-      return { created: true, action };
+      return { created: true, action: final };
     });
   }
 
   /**
    * Compare-and-set: applies `patch` only if the action is in one of `from` (and at `revision` when given).
-   * A redelivered message that finds the action past its step gets ok:false and does nothing.
+   * A redelivered message that finds the action past its step gets ok:false and does nothing. The move must
+   * be one the state machine allows (action-machine.ts), or this throws.
    */
   async transitionAction(
     id: string,
     opts: {
       from: readonly ActionState[];
       revision?: number;
-      patch: Partial<Omit<Action, 'id' | 'revision' | 'createdAt'>>;
-      audit: Omit<AuditEntry, 'subject' | 'kind'> & { kind?: string };
+      patch: ActionPatch;
+      audit: TransitionAudit;
     },
+  ): Promise<Transition> {
+    return this.transition(
+      id,
+      (current) => {
+        if (!opts.from.includes(current.state)) return null;
+        const to = opts.patch.state ?? current.state;
+        assertLegalTransition(id, current.state, to);
+        return to;
+      },
+      opts,
+    );
+  }
+
+  /**
+   * The state machine's way to move an action: the next state comes from the transition table for the
+   * event, so only allowed transitions can be written. Compare-and-set on the state (and `revision`).
+   */
+  async fire(
+    id: string,
+    event: ActionEventName,
+    opts: {
+      revision?: number;
+      patch?: Omit<ActionPatch, 'state'>;
+      audit: TransitionAudit;
+      /** More records of the same change (e.g. the API calls a step made), in the same transaction. */
+      also?: AuditEntry[];
+    },
+  ): Promise<Transition> {
+    return this.transition(id, (current) => nextState(current.state, event), {
+      ...opts,
+      patch: opts.patch ?? {},
+    });
+  }
+
+  private async transition(
+    id: string,
+    target: (current: Action) => ActionState | null,
+    opts: { revision?: number; patch: ActionPatch; audit: TransitionAudit; also?: AuditEntry[] },
   ): Promise<Transition> {
     return this.audited(async (tx, audit) => {
       const doc = await tx.get(ACTIONS, id);
       const current = doc ? actionFromDoc(doc) : null;
-      if (!current || !opts.from.includes(current.state)) return { ok: false, current };
+      if (!current) return { ok: false, current };
+      const to = target(current);
+      if (to === null) return { ok: false, current };
       if (opts.revision !== undefined && current.revision !== opts.revision) return { ok: false, current };
-      const now = this.now();
-      const next: Action = { ...current, ...opts.patch, updatedAt: now, revision: current.revision + 1 };
+      const now = this.clock.now();
+      const next: Action = {
+        ...current,
+        ...opts.patch,
+        state: to,
+        updatedAt: now.toISOString(),
+        revision: current.revision + 1,
+      };
+
+      // Reads of the guardrail state this move changes, before any write (Firestore's rule).
+      const g = this.guardrails;
+      const entering = to !== current.state && (to === 'approved' || to === 'planned');
+      const rates = g && entering ? await readRateUses(tx, rateKeys(g.rate_limits, next, now)) : [];
+      const outcome = executionOutcome(current.state, to);
+      const breaker: BreakerDoc | null =
+        g && outcome
+          ? breakerFromDoc(next.actionType, await tx.get(BREAKERS, breakerId(next.actionType)))
+          : null;
+
       tx.set(ACTIONS, id, actionToDoc(next));
+      // A human's approval is not refused by a rate limit, but it counts: automation yields to it.
+      countRateUses(tx, rates, id);
+      let change: BreakerChange | null = null;
+      if (g && outcome && breaker) {
+        const r = recordBreakerOutcome(breaker, { actionId: id, ok: outcome.ok }, g.circuit_breaker, now);
+        tx.set(BREAKERS, breakerId(next.actionType), { ...r.doc });
+        change = r.change;
+      }
       const kind =
         opts.audit.kind ??
         (next.state !== current.state ? `action.${next.state}` : `action.step.${next.step}`);
@@ -357,15 +515,21 @@ export class Repository {
           {
             actor: opts.audit.actor,
             reason: opts.audit.reason,
-            before: opts.audit.before,
-            after: opts.audit.after,
+            before: opts.audit.before ?? {
+              state: current.state,
+              step: current.step,
+              revision: current.revision,
+            },
+            after: opts.audit.after ?? { state: next.state, step: next.step, revision: next.revision },
             kind,
             subject: id,
           },
+          ...(opts.also ?? []),
+          ...(change ? [breakerAudit(change, opts.audit.actor)] : []),
         ],
-        now,
+        now.toISOString(),
       );
-      return { ok: true, action: next };
+      return { ok: true, action: next, breaker: change };
     });
   }
 
@@ -382,14 +546,20 @@ export class Repository {
     });
     const expired: Action[] = [];
     for (const a of pending) {
-      const t = await this.transitionAction(a.id, {
-        from: ['planned', 'awaiting_approval', 'approved'],
-        patch: { state: 'expired', leaseUntil: null, error: { message: reason, retryable: false } },
+      const t = await this.fire(a.id, 'expire', {
+        patch: { leaseUntil: null, error: { message: reason, retryable: false } },
         audit: { actor, reason },
       });
       if (t.ok) expired.push(t.action);
     }
     return expired;
+  }
+
+  /** Every action ever planned on a resource (usually none: counted first, the cheaper question). */
+  async actionsOn(resourceName: string): Promise<Action[]> {
+    const where: Query['where'] = [['resourceName', '==', resourceName]];
+    if ((await this.store.count(ACTIONS, { where })) === 0) return [];
+    return this.listActions({ where });
   }
 
   async getAction(id: string): Promise<Action | null> {
@@ -430,6 +600,22 @@ export class Repository {
     return this.store.count(OUTCOMES, { where: [['state', '==', state]] });
   }
 
+  /** Ids of the actions whose outcome report has recorded them (in whatever state). */
+  async reportedOutcomes(): Promise<Map<string, string>> {
+    const docs = await this.store.query(OUTCOMES, {});
+    return new Map(docs.map(({ id, doc }) => [id, String(doc['state'])]));
+  }
+
+  async getBreaker(actionType: string): Promise<BreakerDoc> {
+    return breakerFromDoc(actionType, await this.store.get(BREAKERS, breakerId(actionType)));
+  }
+
+  async listBreakers(): Promise<BreakerDoc[]> {
+    return (await this.store.query(BREAKERS, {})).map(({ doc }) =>
+      breakerFromDoc(String(doc['actionType']), doc),
+    );
+  }
+
   async audit(entries: AuditEntry[]): Promise<void> {
     await this.audited(async (tx, audit) => {
       audit(entries, this.now());
@@ -438,6 +624,13 @@ export class Repository {
 
   async readAuditRecords(): Promise<Array<Record<string, unknown>>> {
     return (await this.store.query(AUDIT, { orderBy: { field: 'seq' } })).map(({ doc }) => doc);
+  }
+
+  /** The records after `afterSeq`, in order, a page at a time (an export never holds the whole chain). */
+  async readAuditPage(afterSeq: number, limit: number): Promise<Array<Record<string, unknown>>> {
+    return (
+      await this.store.query(AUDIT, { where: [['seq', '>', afterSeq]], orderBy: { field: 'seq' }, limit })
+    ).map(({ doc }) => doc);
   }
 
   async verifyAudit(): Promise<ChainVerdict> {

@@ -1,12 +1,15 @@
 import type { AuditRecord } from '../engine/audit-chain.js';
 import type { AuditSink } from '../engine/repository.js';
 import type { Logger } from '../ports/logger.js';
+import { stableId } from '../ports/ids.js';
 
 /**
  * Mirrors each committed audit record as one structured log line. Cloud Logging indexes the labels and
- * de-duplicates on insertId, so a record logged twice (a retried function) appears once.
+ * de-duplicates on insertId, so a record logged twice (a retried function) appears once. The trace groups
+ * every record of one subject (a finding, an action) in Logs Explorer; it needs the project id to be a
+ * Cloud Trace name, so without one (local runs) it is left out.
  */
-export function auditLogMirror(logger: Logger): AuditSink {
+export function auditLogMirror(logger: Logger, projectId?: string): AuditSink {
   return (r: AuditRecord) =>
     logger.info('audit record', {
       audit: {
@@ -21,5 +24,8 @@ export function auditLogMirror(logger: Logger): AuditSink {
       },
       'logging.googleapis.com/labels': { audit_kind: r.kind, actor: r.actor },
       'logging.googleapis.com/insertId': `warden-audit-${r.seq}`,
+      ...(projectId
+        ? { 'logging.googleapis.com/trace': `projects/${projectId}/traces/${stableId('audit', r.subject)}` }
+        : {}),
     });
 }

@@ -31,6 +31,11 @@ export const PolicyFileSchema = z
     references: z.record(z.string(), z.array(z.string())).default({}),
     /** public-exposure: the violation opens the resource to the internet (automation.yaml's auto_fix_public_resources). */
     tags: z.array(z.enum(['public-exposure'])).default([]),
+    /**
+     * How sure a violation is a real problem (default high). Lower confidence raises the fix's risk; a
+     * low-confidence finding is never fixed without a human.
+     */
+    confidence: z.enum(['high', 'medium', 'low']).optional(),
   })
   .strict();
 export type PolicyFile = z.infer<typeof PolicyFileSchema>;

@@ -17,7 +17,13 @@ import { inScope, loadTeamScope } from './team-scope.js';
 import { parseYamlWithLines, zodErrorsWithLines, type SourceError } from './yaml-source.js';
 
 /** Files in policies/ that are not policies. */
-const NOT_POLICIES = new Set(['automation.yaml', 'params.yaml', 'exceptions.yaml', 'team.yaml']);
+const NOT_POLICIES = new Set([
+  'automation.yaml',
+  'params.yaml',
+  'exceptions.yaml',
+  'team.yaml',
+  'approvals.yaml',
+]);
 
 export interface PolicyResult {
   policy: CompiledPolicy;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ACTIONS } from '../actions/registry.js';
-import { DEFAULT_ACTION_SETTINGS, type ActionSettings, type RemediationAction } from '../actions/types.js';
+import { actionSettingsFromParams, type ActionSettings, type RemediationAction } from '../actions/types.js';
 import type { CloudClients } from '../cloud/clients.js';
 import { loadAutomationConfig, type AutomationConfig } from '../config/automation-config.js';
 import type { Deps } from '../engine/deps.js';
@@ -45,8 +45,7 @@ export async function loadEngineConfig(
     opts.automationFile ?? path.join(policiesDir, 'automation.yaml'),
   );
   if (opts.dryRun) automation.dry_run = true;
-  // The label fix adds exactly the keys the label policies require: one list, in params.yaml.
-  const actionSettings = { ...DEFAULT_ACTION_SETTINGS, requiredLabels: policies.params.required_labels };
+  const actionSettings = actionSettingsFromParams(policies.params);
   return { policies, automation, actionSettings };
 }
 
@@ -63,7 +62,15 @@ export function buildDeps(parts: {
 }): Deps {
   const actions = new Map<string, RemediationAction>(ACTIONS.map((a) => [a.id, a as RemediationAction]));
   return {
-    repo: new Repository(parts.store, parts.clock, auditLogMirror(parts.logger)),
+    repo: new Repository(
+      parts.store,
+      parts.clock,
+      auditLogMirror(
+        parts.logger,
+        parts.cloud.target.kind === 'google' ? parts.cloud.target.projectId : undefined,
+      ),
+      parts.config.automation.guardrails,
+    ),
     bus: parts.bus,
     clock: parts.clock,
     ids: parts.ids,

@@ -1,10 +1,9 @@
+import type { ApprovalRequest } from '../approvals/request.js';
+import { approversOf } from '../approvals/request.js';
 import type { Action } from '../model/action.js';
 import type { Finding } from '../model/finding.js';
 import type { Summary } from '../engine/summary.js';
-
-function esc(s: unknown): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { esc } from './html.js';
 
 function table(headers: string[], rows: string[][]): string {
   const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
@@ -18,6 +17,7 @@ export function renderStatusPage(
   findings: Finding[],
   actions: Action[],
   twinUrl: string | null,
+  pending: Array<{ request: ApprovalRequest; action: Action | null }> = [],
 ): string {
   const s = summary;
   const counts = (rec: Record<string, number>) =>
@@ -46,6 +46,18 @@ export function renderStatusPage(
 <p>By severity: ${counts(s.findings.bySeverity)}</p>
 <p>By layer: ${counts(s.findings.byLayer)}</p>
 ${twinUrl ? `<p>GCP twin: <code>${esc(twinUrl)}</code> · JSON: <a href="/api/v1/summary">/api/v1/summary</a>, <a href="/api/v1/findings">/api/v1/findings</a>, <a href="/api/v1/automation/actions">/api/v1/automation/actions</a></p>` : ''}
+<h2>Waiting for approval</h2>
+${table(
+  ['risk', 'action', 'resource', 'approvals', 'expires', ''],
+  pending.map(({ request: r, action: a }) => [
+    esc(r.risk),
+    esc(a?.actionType ?? r.actionId),
+    `<code>${esc(a?.resourceName ?? '')}</code>`,
+    `${approversOf(r).length} of ${r.requiredApprovals}`,
+    esc(r.expiresAt),
+    `<a href="/approvals/${esc(r.id)}">review and decide</a>`,
+  ]),
+)}
 <h2>Open findings</h2>
 ${table(
   ['severity', 'layer', 'policy', 'resource'],

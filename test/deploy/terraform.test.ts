@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { CONTEXT_ASSET_TYPES, trackedAssetTypes } from '../../shared/engine/asset-scope.js';
 import { loadPolicies } from '../../shared/policy/policy-set.js';
+import { ApprovalTopicMessageSchema } from '../../shared/approvals/messages.js';
 import { SweepEventSchema } from '../../shared/model/events.js';
 import { TOPICS } from '../../shared/model/topics.js';
 
@@ -483,6 +484,9 @@ const HANDLER_MODULES: Record<string, string> = {
   'assess-risk': 'functions/assess-risk/handler.ts',
   execute: 'functions/execute/handler.ts',
   report: 'functions/report/handler.ts',
+  'request-approval': 'functions/request-approval/handler.ts',
+  api: 'functions/api/handler.ts',
+  slack: 'functions/api/slack-handler.ts',
 };
 
 /** Queries Firestore can only serve with a composite index (terraform/firestore.tf explains the others). */
@@ -509,6 +513,13 @@ const COLLECTION_SOURCES = [
   'shared/engine/audit-chain.ts',
   'shared/engine/asset-state.ts',
   'functions/detect/handle-sweep.ts',
+  'shared/approvals/approval-store.ts',
+  'shared/approvals/notifications.ts',
+  'shared/slack/replay-guard.ts',
+  'shared/api/engine-status.ts',
+  'shared/engine/circuit-breaker.ts',
+  'shared/engine/rate-limits.ts',
+  'shared/engine/run-cap.ts',
 ];
 
 /** Environment variables from-environment.ts reads that terraform deliberately does not set, and why. */
@@ -518,6 +529,8 @@ const ENV_NOT_SET_BY_TERRAFORM: Record<string, string> = {
   FUNCTION_TARGET: 'set by the functions runtime',
   WARDEN_TWIN_URL: 'local modes only: points the clients at the GCP twin',
   WARDEN_POLICIES_DIR: 'optional (var.policies_dir); default is the policies/ shipped in the zip',
+  WARDEN_APPROVALS_FILE: 'optional; default is approvals.yaml in the policies folder',
+  WARDEN_SLACK_API_URL: 'tests only: points the Slack client at the local stand-in',
 };
 
 type Obj = Record<string, unknown>;
@@ -617,12 +630,20 @@ interface Registration {
   file: string;
 }
 
+/** functions.http('NAME', …): called by people and Slack, not by Pub/Sub. */
+interface HttpRegistration {
+  name: string;
+  file: string;
+}
+let httpRegistered: HttpRegistration[] = [];
+
 /** The functions-framework registrations: functions.cloudEvent('NAME', cloudEventFunction('TOPIC', …)). */
 async function registrations(): Promise<Registration[]> {
   const dirs = (await readdir(path.join(ROOT, 'functions'), { withFileTypes: true })).filter((d) =>
     d.isDirectory(),
   );
   const found: Registration[] = [];
+  httpRegistered = [];
   for (const d of dirs) {
     const file = `functions/${d.name}/index.ts`;
     if (!existsSync(path.join(ROOT, file))) continue;
@@ -630,12 +651,17 @@ async function registrations(): Promise<Registration[]> {
     const calls = text.match(/functions\.(cloudEvent|http)\(/g) ?? [];
     const re = /functions\.cloudEvent\(\s*['"]([^'"]+)['"]\s*,\s*cloudEventFunction\(\s*['"]([^'"]+)['"]/g;
     const matched = [...text.matchAll(re)].map((m) => ({ name: m[1] ?? '', topic: m[2] ?? '', file }));
-    if (matched.length !== calls.length) {
+    const http = [...text.matchAll(/functions\.http\(\s*['"]([^'"]+)['"]/g)].map((m) => ({
+      name: m[1] ?? '',
+      file,
+    }));
+    if (matched.length + http.length !== calls.length) {
       throw new Error(
-        `${file}: ${calls.length} registrations, ${matched.length} in the cloudEventFunction shape`,
+        `${file}: ${calls.length} registrations, ${matched.length} in the cloudEventFunction shape, ${http.length} HTTP`,
       );
     }
     found.push(...matched);
+    httpRegistered.push(...http);
   }
   return found;
 }
@@ -828,7 +854,8 @@ describe('functions', () => {
     expect(svc['service_account_email']).toBe('${google_service_account.function[each.key].email}');
     expect(['ALLOW_INTERNAL_ONLY', 'ALLOW_INTERNAL_AND_GCLB']).toContain(svc['ingress_settings']);
     const sa = resource(tf, 'google_service_account.function');
-    expect(sa['for_each']).toBe('${local.functions}');
+    expect(sa['for_each']).toBe('${local.all_functions}');
+    expect(local(tf, 'all_functions')).toBe('${merge(local.functions, local.http_functions)}');
     expect(str(sa['account_id'], 'account_id')).toContain('${each.key}');
   });
 
@@ -847,8 +874,13 @@ describe('functions', () => {
       ...resourcesOfType(tf, 'google_cloud_run_v2_service_iam_member'),
       ...resourcesOfType(tf, 'google_cloudfunctions2_function_iam_member'),
     ];
-    expect(grants).toHaveLength(1);
-    const [, invoker] = grants[0] as [string, Obj];
+    // The push invoker on the Pub/Sub functions; the HTTP functions' callers are tested below.
+    expect(grants.map(([k]) => k).sort()).toEqual([
+      'google_cloud_run_service_iam_member.api_invokers',
+      'google_cloud_run_service_iam_member.invoker',
+      'google_cloud_run_service_iam_member.slack_public',
+    ]);
+    const invoker = resource(tf, 'google_cloud_run_service_iam_member.invoker');
     expect(invoker['for_each']).toBe('${local.functions}');
     expect(invoker['service']).toBe('${google_cloudfunctions2_function.fn[each.key].name}');
     expect(invoker['role']).toBe('roles/run.invoker');
@@ -861,7 +893,8 @@ describe('functions', () => {
 
   it('sets the environment the deployed composition root reads', async () => {
     const env = local(tf, 'function_env');
-    const text = JSON.stringify(env);
+    // Per-function environment and secrets count too (the API's audience, the Slack secrets).
+    const text = JSON.stringify([env, local(tf, 'functions'), local(tf, 'http_functions')]);
     const fromEnv = await source('shared/roots/from-environment.ts');
     const read = new Set([...fromEnv.matchAll(/env\['([A-Z_]+)'\]/g)].map((m) => m[1] ?? ''));
     expect(read.size).toBeGreaterThan(0);
@@ -876,10 +909,77 @@ describe('functions', () => {
   });
 });
 
+describe('HTTP functions (the automation API, the Slack endpoint)', () => {
+  it('declares one HTTP function per functions.http registration, with that entry point, and no others', () => {
+    const http = local(tf, 'http_functions') as Obj;
+    expect(httpRegistered.map((r) => r.name).sort()).toEqual(['api', 'slack']);
+    expect(Object.keys(http).sort()).toEqual(httpRegistered.map((r) => r.name).sort());
+    for (const r of httpRegistered) expect(body(http[r.name], r.name)['entry_point']).toBe(r.name);
+    const fn = resource(tf, 'google_cloudfunctions2_function.http');
+    expect(fn['for_each']).toBe('${local.http_functions}');
+    expect(fn['name']).toBe('${var.prefix}${each.key}');
+    const build = body(fn['build_config'], 'build_config');
+    expect(build['entry_point']).toBe('${each.value.entry_point}');
+    const svc = body(fn['service_config'], 'service_config');
+    expect(svc['service_account_email']).toBe('${google_service_account.function[each.key].email}');
+    expect(svc['ingress_settings']).toBe('${each.value.ingress}');
+    expect(svc['environment_variables']).toBe('${merge(local.function_env, each.value.env)}');
+  });
+
+  it('lets only var.api_invokers call the API, which checks the ID token and its audience itself', async () => {
+    const grant = resource(tf, 'google_cloud_run_service_iam_member.api_invokers');
+    expect(grant['for_each']).toBe('${toset(var.api_invokers)}');
+    expect(grant['service']).toBe('${google_cloudfunctions2_function.http["api"].name}');
+    expect(grant['role']).toBe('roles/run.invoker');
+    expect(grant['member']).toBe('${each.key}');
+    const api = body((local(tf, 'http_functions') as Obj)['api'], 'api');
+    expect(JSON.stringify(api['env'])).toContain(
+      'https://${var.region}-${var.project_id}.cloudfunctions.net/${var.prefix}api',
+    );
+    const fromEnv = await source('shared/roots/from-environment.ts');
+    expect(fromEnv).toMatch(/googleIdTokenAuthenticator\(\{\s*audience/);
+  });
+
+  it('makes only the Slack endpoint public, and it verifies every request’s signature', async () => {
+    const grant = resource(tf, 'google_cloud_run_service_iam_member.slack_public');
+    expect(grant['service']).toBe('${google_cloudfunctions2_function.http["slack"].name}');
+    expect(grant['member']).toBe('allUsers');
+    const everyone = [...tf.resources].filter(([, r]) =>
+      /allUsers|allAuthenticatedUsers/.test(JSON.stringify(r)),
+    );
+    expect(everyone.map(([k]) => k)).toEqual(['google_cloud_run_service_iam_member.slack_public']);
+    const slack = body((local(tf, 'http_functions') as Obj)['slack'], 'slack');
+    expect(slack['secrets']).toEqual({
+      SLACK_BOT_TOKEN: '${var.slack_bot_token_secret_id}',
+      SLACK_SIGNING_SECRET: '${var.slack_signing_secret_secret_id}',
+    });
+    expect(await source('functions/api/slack-handler.ts')).toContain('handleSlackInteraction(');
+    expect(await source('shared/slack/interaction-endpoint.ts')).toMatch(/verifySlackSignature\(/);
+  });
+
+  it('gives the signing secret to the Slack endpoint only', () => {
+    const all = { ...(local(tf, 'functions') as Obj), ...(local(tf, 'http_functions') as Obj) };
+    const holders = Object.entries(all)
+      .filter(([name, f]) => JSON.stringify(body(f, name)['secrets']).includes('slack_signing_secret'))
+      .map(([name]) => name);
+    expect(holders).toEqual(['slack']);
+  });
+
+  it('keeps service account ids within 30 characters for the longest prefix the variable allows', () => {
+    const prefix = tf.variables.get('prefix');
+    const validation = body(prefix?.['validation'], 'prefix validation');
+    const max = /\{0,(\d+)\}/.exec(String(validation['condition']))?.[1];
+    expect(max).toBeDefined();
+    const longest = Number(max) + 1;
+    const names = [...registered.map((r) => r.name), ...httpRegistered.map((r) => r.name)];
+    for (const n of names) expect(`${n}: ${longest + `fn-${n}`.length <= 30}`).toBe(`${n}: true`);
+  });
+});
+
 describe('least privilege', () => {
   it('lets each function publish exactly to the topics its code publishes to', async () => {
-    const functions = local(tf, 'functions') as Obj;
-    for (const r of registered) {
+    const functions = { ...(local(tf, 'functions') as Obj), ...(local(tf, 'http_functions') as Obj) };
+    for (const r of [...registered, ...httpRegistered]) {
       const handler = HANDLER_MODULES[r.name];
       expect(handler).toBeDefined();
       const index = await source(r.file);
@@ -903,7 +1003,7 @@ describe('least privilege', () => {
 
   it('gives every function Firestore access and nothing project-wide beyond it', () => {
     const ds = resource(tf, 'google_project_iam_member.datastore_user');
-    expect(ds['for_each']).toBe('${local.functions}');
+    expect(ds['for_each']).toBe('${local.all_functions}');
     expect(ds['role']).toBe('roles/datastore.user');
     const projectGrants = resourcesOfType(tf, 'google_project_iam_member');
     for (const [key, r] of projectGrants) {
@@ -1151,6 +1251,29 @@ describe('scheduled sweep', () => {
   // handle-sweep derives the id from the Pub/Sub messageId (terraform/README.md "The sweep id").
   it('is accepted by SweepEventSchema as Cloud Scheduler sends it', () => {
     expect(SweepEventSchema.safeParse(sweepEvent()).success).toBe(true);
+  });
+});
+
+describe('scheduled approval tick and daily digest', () => {
+  for (const [job, event, schedule, expected] of [
+    ['approval_tick', 'approval_tick_event', 'approval_tick_schedule', '*/5 * * * *'],
+    ['digest', 'digest_event', 'digest_schedule', '0 8 * * *'],
+  ] as const) {
+    it(`publishes ${event} to approval-requests on ${schedule}, as request-approval reads it`, () => {
+      const j = resource(tf, `google_cloud_scheduler_job.${job}`);
+      expect(j['schedule']).toBe(`\${var.${schedule}}`);
+      expect(tf.variables.get(schedule)?.['default']).toBe(expected);
+      const target = body(j['pubsub_target'], 'pubsub_target');
+      expect(target['topic_name']).toBe('${google_pubsub_topic.bus["approval-requests"].id}');
+      expect(target['data']).toBe(`\${base64encode(jsonencode(local.${event}))}`);
+      expect(ApprovalTopicMessageSchema.safeParse(local(tf, event)).success).toBe(true);
+    });
+  }
+
+  it('has request-approval consume approval-requests', () => {
+    expect(registered).toContainEqual(
+      expect.objectContaining({ name: 'request-approval', topic: 'approval-requests' }),
+    );
   });
 });
 

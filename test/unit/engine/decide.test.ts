@@ -6,7 +6,7 @@ import type { Finding } from '../../../shared/model/finding.js';
 import type { Risk } from '../../../shared/model/policy.js';
 import type { PolicyFile } from '../../../shared/policy/policy-schema.js';
 
-const automation = (over: Partial<AutomationConfig> = {}): AutomationConfig =>
+const automation = (over: Record<string, unknown> = {}): AutomationConfig =>
   AutomationConfigSchema.parse({
     automation: {
       compliance: {
@@ -159,5 +159,122 @@ describe('decide after earlier failures', () => {
     });
     expect(d.kind).toBe('approve');
     expect(d.factors.at(-1)?.factor).toMatch(/earlier automatic fix/);
+  });
+});
+
+describe('decide with blast radius, confidence and change freezes', () => {
+  const pol = (confidence?: 'high' | 'medium' | 'low') =>
+    ({ id: 'p1', tags: [], ...(confidence ? { confidence } : {}) }) as unknown as PolicyFile;
+
+  it('a blast radius above raise_above raises the risk; above approve_above a human approves', () => {
+    const at = (count: number) =>
+      decide({
+        finding: finding('compliance'),
+        policy: policy(),
+        action: action('low'),
+        automation: automation({ blast_radius: { raise_above: 10, approve_above: 50 } }),
+        production: null,
+        blastRadius: { count, what: `the rule applies to ${count} instance(s)` },
+      });
+    expect(at(10)).toMatchObject({ kind: 'auto', risk: 'low' });
+    expect(at(11)).toMatchObject({ kind: 'approve', risk: 'medium' });
+    expect(at(11).factors).toContainEqual({
+      factor: 'blast radius: the rule applies to 11 instance(s) (more than 10)',
+      effect: 'raised to medium',
+    });
+    // Public exposure is fixed at medium risk on its own — but not past approve_above.
+    const wide = decide({
+      finding: finding('security'),
+      policy: policy(['public-exposure']),
+      action: action('low'),
+      automation: automation(),
+      production: null,
+      blastRadius: { count: 51, what: '51 IAM member grant(s) removed or changed' },
+    });
+    expect(wide.kind).toBe('approve');
+    expect(wide.factors.at(-1)).toEqual({
+      factor: 'blast radius: 51 IAM member grant(s) removed or changed (more than 50)',
+      effect: 'approve',
+    });
+  });
+
+  it('lower detection confidence raises the risk, and low confidence never runs without a human', () => {
+    const d = (c?: 'high' | 'medium' | 'low', tags: PolicyFile['tags'] = []) =>
+      decide({
+        finding: finding(tags.length ? 'security' : 'compliance'),
+        policy: { ...pol(c), tags } as PolicyFile,
+        action: action('low'),
+        automation: automation(),
+        production: null,
+      });
+    expect(d()).toMatchObject({ kind: 'auto', risk: 'low' });
+    expect(d('high')).toMatchObject({ kind: 'auto', risk: 'low' });
+    expect(d('medium')).toMatchObject({ kind: 'approve', risk: 'medium' });
+    const low = d('low', ['public-exposure']);
+    expect(low).toMatchObject({ kind: 'approve', risk: 'medium' });
+    expect(low.factors.map((f) => f.factor)).toEqual([
+      'base risk of x.y.z',
+      'low detection confidence of p1',
+      'automation.security.auto_fix_public_resources',
+      'low detection confidence: never executed without a human',
+    ]);
+  });
+
+  it('during a change freeze an automatic fix waits for approval, and says which freeze', () => {
+    const cfg = automation({
+      guardrails: {
+        freeze: [
+          { start: '2026-12-20T00:00:00Z', end: '2027-01-04T00:00:00Z', reason: 'holiday freeze' },
+          {
+            weekly: { days: ['fri'], from: '16:00', to: '24:00' },
+            time_zone: 'Europe/Paris',
+            reason: 'Friday',
+          },
+        ],
+      },
+    });
+    const at = (iso: string) =>
+      decide({
+        finding: finding('compliance'),
+        policy: policy(),
+        action: action('low'),
+        automation: cfg,
+        production: null,
+        now: new Date(iso),
+      });
+    expect(at('2026-12-18T10:00:00Z').kind).toBe('auto');
+    expect(at('2026-12-24T10:00:00Z')).toMatchObject({ kind: 'approve' });
+    expect(at('2026-12-24T10:00:00Z').factors.at(-1)).toEqual({
+      factor: 'change freeze (holiday freeze; 2026-12-20T00:00:00Z – 2027-01-04T00:00:00Z)',
+      effect: 'approve: no automatic execution',
+    });
+    expect(at('2026-12-18T15:30:00Z').factors.at(-1)?.factor).toMatch(
+      /change freeze \(Friday; fri 16:00–24:00/,
+    );
+    // Planning offline (no time given) knows of no freeze.
+    expect(
+      decide({
+        finding: finding('compliance'),
+        policy: policy(),
+        action: action('low'),
+        automation: cfg,
+        production: null,
+      }).kind,
+    ).toBe('auto');
+  });
+
+  it('a higher risk never gets a looser decision than a lower one', () => {
+    const cfg = automation();
+    cfg.automation.compliance.auto_remediate_medium_risk_with_approval = false;
+    cfg.automation.compliance.auto_remediate_high_risk = true;
+    const at = (r: Risk) =>
+      decide({
+        finding: finding('compliance'),
+        policy: policy(),
+        action: action(r),
+        automation: cfg,
+        production: null,
+      }).kind;
+    expect([at('low'), at('medium'), at('high')]).toEqual(['auto', 'recommend', 'recommend']);
   });
 });
