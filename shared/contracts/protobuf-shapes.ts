@@ -42,6 +42,9 @@ export function structToJson(struct: unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, valueToJson(v)]));
 }
 
+const MIN_TIMESTAMP_SECONDS = -62135596800n;
+const MAX_TIMESTAMP_SECONDS = 253402300799n;
+
 /** {seconds, nanos} (seconds possibly a string or a Long) → RFC 3339; anything else unchanged. */
 export function timestampToJson(v: unknown): unknown {
   if (!isPlainObject(v) || !('seconds' in v)) return v;
@@ -51,7 +54,11 @@ export function timestampToJson(v: unknown): unknown {
   const text = typeof seconds === 'object' && seconds !== null ? String(seconds) : seconds;
   if (typeof text !== 'string' && typeof text !== 'number') return v;
   if (!/^-?\d+$/.test(String(text))) return v;
-  return timestampToRfc3339(BigInt(text), nanos);
+  const secs = BigInt(text);
+  // google.protobuf.Timestamp's own range (0001-01-01 … 9999-12-31): beyond it there is no RFC 3339 form,
+  // and the record is reported as bad input by the schema instead of crashing the reader.
+  if (secs < MIN_TIMESTAMP_SECONDS || secs > MAX_TIMESTAMP_SECONDS) return v;
+  return timestampToRfc3339(secs, nanos);
 }
 
 /** bytes fields (IAM etags) as base64, which is how proto3 JSON and the REST APIs spell them. */

@@ -26,9 +26,11 @@ export function allowsTcpPort(allowed: unknown, port: number): boolean {
   });
 }
 
+const METADATA_TRUE: ReadonlySet<string> = new Set(['true', 't', '1', 'y', 'yes', 'on']);
+
 /** GCE metadata booleans are strings compared case-insensitively; the guest agent parses them like Go strconv.ParseBool (1, t, true) and docs also show y/yes. */
 export function metadataTrue(value: unknown): boolean {
-  return ['true', 't', '1', 'y', 'yes', 'on'].includes(
+  return METADATA_TRUE.has(
     String(value ?? '')
       .trim()
       .toLowerCase(),
@@ -37,10 +39,13 @@ export function metadataTrue(value: unknown): boolean {
 
 export function metadataValue(metadata: unknown, key: string): string | null {
   if (!metadata || typeof metadata !== 'object') return null;
-  const item = asList((metadata as Record<string, unknown>)['items']).find(
-    (i) => i && typeof i === 'object' && (i as Record<string, unknown>)['key'] === key,
-  ) as Record<string, unknown> | undefined;
-  return item ? String(item['value'] ?? '') : null;
+  const items = asList((metadata as Record<string, unknown>)['items']);
+  for (let n = 0; n < items.length; n++) {
+    const i = items[n];
+    if (i && typeof i === 'object' && (i as Record<string, unknown>)['key'] === key)
+      return String((i as Record<string, unknown>)['value'] ?? '');
+  }
+  return null;
 }
 
 /** Protobuf Duration JSON ("7776000s", "1.5s"); -1 when absent or malformed, so comparisons fail safe. */
@@ -49,10 +54,14 @@ export function durationSeconds(d: unknown): number {
   return m ? Number(m[1]) : -1;
 }
 
+/** The last `now` parsed: a scan passes the same one to every condition. */
+let lastNow: { text: string; ms: number } | undefined;
+
 /** Days from an RFC 3339 time to `now`; -1 when the time is absent or malformed. */
 export function daysSince(ts: unknown, now: string): number {
   const t = Date.parse(String(ts ?? ''));
-  const n = Date.parse(now);
+  if (lastNow?.text !== now) lastNow = { text: now, ms: Date.parse(now) };
+  const n = lastNow.ms;
   if (Number.isNaN(t) || Number.isNaN(n)) return -1;
   return (n - t) / 86_400_000;
 }

@@ -2,7 +2,14 @@ import type { Environment } from '@marcbachmann/cel-js';
 import type { Asset } from '../model/asset.js';
 import { labelsOf, projectOf } from '../model/asset.js';
 import type { RemediationRef } from '../model/finding.js';
-import { CEL_FALLBACK, celCompilerStats, compileCel, type CelAstNode } from './cel-compiler.js';
+import {
+  CEL_CONTEXT_ID,
+  CEL_FALLBACK,
+  celCompilerStats,
+  compileCel,
+  newCelContextId,
+  type CelAstNode,
+} from './cel-compiler.js';
 import type { PolicyFile } from './policy-schema.js';
 
 type CompiledExpression = ReturnType<Environment['parse']>;
@@ -82,9 +89,14 @@ function ancestryView(ancestry: readonly Asset[]): Array<Record<string, unknown>
   return views;
 }
 
-/** The variables a condition sees (documented for policy authors in policies/README.md). */
+/**
+ * The variables a condition sees (documented for policy authors in policies/README.md). The context is a
+ * snapshot: it must not be changed once built (compiled conditions evaluated on it reuse what they computed
+ * on it, by its id); build a new one for changed inputs.
+ */
 export function evaluationContext(asset: Asset, env: EvaluationEnv): Record<string, unknown> {
   return {
+    [CEL_CONTEXT_ID]: newCelContextId(),
     resource: asset.resource ?? { data: {} },
     iamPolicy: asset.iamPolicy ?? { bindings: [] },
     orgPolicy: asset.orgPolicy ?? [],
@@ -118,17 +130,18 @@ export function celCompilerEnabled(): boolean {
 }
 
 /**
- * The condition compiled to closures (shared/policy/cel-compiler.ts), or null when it uses a construct the
- * compiler does not reproduce. It is compiled from its own parse, type-checked up front: the interpreter's
+ * The condition compiled to JavaScript (shared/policy/cel-compiler.ts), or null when it uses a construct
+ * the compiler does not reproduce. It is compiled from its own parse, type-checked up front: the interpreter's
  * AST is left exactly as cel-js leaves it.
  */
 export function compileCondition(
   env: Environment,
   condition: string,
+  options: { exactOnly?: boolean } = {},
 ): ((ctx: Record<string, unknown>) => unknown) | null {
   const typed = env.parse(condition);
   if (!typed.check().valid) return null;
-  return compileCel(typed.ast as unknown as CelAstNode);
+  return compileCel(typed.ast as unknown as CelAstNode, {}, options);
 }
 
 function errorMessage(err: unknown): string {
@@ -140,10 +153,14 @@ export function compilePolicy(
   def: PolicyFile,
   file: string,
   scope?: readonly string[],
-  options: { compile?: boolean } = {},
+  /** `exactOnly`: compiled without its fast code (tests compare both against the interpreter). */
+  options: { compile?: boolean; exactOnly?: boolean } = {},
 ): CompiledPolicy {
   const expr: CompiledExpression = env.parse(def.condition);
-  const compiled = (options.compile ?? celCompilerEnabled()) ? compileCondition(env, def.condition) : null;
+  const compiled =
+    (options.compile ?? celCompilerEnabled())
+      ? compileCondition(env, def.condition, { exactOnly: options.exactOnly ?? false })
+      : null;
   const remediation: RemediationRef =
     'action' in def.remediation
       ? { kind: 'action', action: def.remediation.action, risk: def.remediation.risk }

@@ -26,7 +26,14 @@ export type FilteredRecord = RawRecord | { kind: 'skipped'; file: string; count:
 
 const INVENTORY_FILE = /\.(json|ndjson|jsonl)(\.gz)?$/i;
 
-const CHUNK = 256 * 1024;
+/**
+ * Bytes read at a time. A chunk's text (and the lines cut from it) must stay a young-generation object
+ * (V8 puts strings over 128 KiB in the large-object space, freed only by full collections): with larger
+ * chunks a scan's memory grew with the inventory until the next full collection.
+ */
+const CHUNK = 64 * 1024;
+/** Chunks whose records are handed on together. */
+const CHUNKS_PER_BATCH = 4;
 
 /**
  * A plain file's text in chunks, read synchronously: the scan has nothing to do while it waits for a read,
@@ -57,8 +64,8 @@ function textChunks(file: string): Iterable<string> | AsyncIterable<string> {
 }
 
 function textStream(file: string): Readable {
-  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const raw = createReadStream(file, { highWaterMark: CHUNK });
+  const gunzip = createGunzip({ chunkSize: CHUNK });
   raw.on('error', (err) => gunzip.destroy(err));
   return raw.pipe(gunzip).setEncoding('utf8');
 }
@@ -70,13 +77,22 @@ class LineSplitter {
   constructor(private readonly file: string) {}
 
   push(chunk: string, out: FilteredRecord[]): void {
-    const text = this.rest === '' ? chunk : this.rest + chunk;
+    // The unfinished line is completed on its own: joining it to the whole chunk would copy the chunk.
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      this.emit(text.slice(start, nl), out);
+    if (this.rest !== '') {
+      const nl = chunk.indexOf('\n');
+      if (nl === -1) {
+        this.rest += chunk;
+        return;
+      }
+      this.emit(this.rest + chunk.slice(0, nl), out);
       start = nl + 1;
     }
-    this.rest = text.slice(start);
+    for (let nl = chunk.indexOf('\n', start); nl !== -1; nl = chunk.indexOf('\n', start)) {
+      this.emit(chunk.slice(start, nl), out);
+      start = nl + 1;
+    }
+    this.rest = chunk.slice(start);
   }
 
   end(out: FilteredRecord[]): void {
@@ -122,12 +138,27 @@ class FilteredLineSplitter extends LineSplitter {
   }
 
   override push(chunk: string, out: FilteredRecord[]): void {
-    const text = this.restText === '' ? chunk : this.restText + chunk;
+    const text = chunk;
     const search = this.search;
     let skipped = 0;
     let start = 0;
+    // The unfinished line is completed and tested on its own (the patterns never span a line break):
+    // joining it to the whole chunk would copy the chunk.
+    if (this.restText !== '') {
+      const nl = chunk.indexOf('\n');
+      if (nl === -1) {
+        this.restText += chunk;
+        return;
+      }
+      const first = this.restText + chunk.slice(0, nl);
+      this.restText = '';
+      search.lastIndex = 0;
+      if (search.test(first)) this.emit(first, out);
+      else if (this.count(first, 0, first.length)) skipped++;
+      start = nl + 1;
+    }
     let match = -1; // start of the next match at or after `start` (-2: none left)
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
       if (match !== -2 && match < start) {
         search.lastIndex = start;
         const m = search.exec(text);
@@ -176,9 +207,12 @@ async function* readFileBatches(file: string, filter?: RegExp): AsyncGenerator<F
             : { kind: 'error', file, line: e.line, reason: e.reason },
         );
   };
+  // A batch gathers the records of a few chunks: each batch costs a round of promises through the nested
+  // async generators, and small chunks (see CHUNK) would make that a cost of its own.
+  let out: FilteredRecord[] = [];
+  let chunksInBatch = 0;
   try {
     for await (const chunk of chunks) {
-      const out: FilteredRecord[] = [];
       if (mode === 'sniff') {
         pending += chunk;
         const m = /[^\s\uFEFF]/.exec(pending);
@@ -205,13 +239,20 @@ async function* readFileBatches(file: string, filter?: RegExp): AsyncGenerator<F
       } else {
         feed(chunk, out);
       }
-      if (out.length > 0) yield out;
+      if (++chunksInBatch >= CHUNKS_PER_BATCH && out.length > 0) {
+        yield out;
+        out = [];
+        chunksInBatch = 0;
+      }
     }
+  } catch (err) {
+    // A read error (a truncated gzip) loses the rest of the file, not the records already split.
+    if (out.length > 0) yield out;
+    throw err;
   } finally {
     if ('destroy' in chunks) (chunks as Readable).destroy();
     else (chunks as Generator<string>).return(undefined);
   }
-  const out: FilteredRecord[] = [];
   if (lines) lines.end(out);
   if (array)
     for (const e of array.end())

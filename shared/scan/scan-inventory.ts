@@ -3,7 +3,7 @@ import { mergeAssetParts } from '../contracts/cai.js';
 import type { Asset } from '../model/asset.js';
 import { SEVERITIES, type Severity } from '../model/policy.js';
 import type { PolicySet } from '../policy/policy-set.js';
-import { readRawInventory } from './raw-inventory.js';
+import { readRawInventory, type FilteredRecord, type RawRecord } from './raw-inventory.js';
 import { HIERARCHY_TYPES, mayNeedPass1, mayNeedPass2, pass1Filter } from './record-filter.js';
 import { parseRecordText } from './parse-record.js';
 import { LazyFindingContext, scanFinding, type FindingContext, type ScanFinding } from './scan-finding.js';
@@ -157,244 +157,319 @@ function perimeterProjects(perimeter: Record<string, unknown>): string[] {
   return resources.filter((r): r is string => typeof r === 'string' && r.startsWith('projects/'));
 }
 
-export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promise<ScanStats> {
-  const { policies, now } = opts;
-  const stats = emptyStats();
-  const store = new SideStore(opts.tempDir);
-  try {
-    // ---- pass 1: context (non-RESOURCE parts, hierarchy, perimeters) into the side store
-    let sawPerimeter = false;
-    // Assets some policy reads as `related` (log metrics, alert policies, essential contacts): few per
-    // project, so they are kept in memory; the quoted type test keeps the check cheap on every record.
-    const relatedTypes = policies.relatedAssetTypes();
-    const relatedQuoted = relatedTypes.map((t) => `"${t}"`);
-    const related: Asset[] = [];
-    // What pass 1 learnt of each file's records, so that pass 2 neither re-runs its text test nor
-    // re-parses the records it only needs to skip.
-    const memos = new Map<string, Pass1Memo>();
-    let memoFile: string | undefined;
-    let memo: Pass1Memo | undefined;
-    // A type never seen may simply not have been exported: its absence proves nothing.
-    const relatedSeen = new Set<string>();
-    // The records neither test matches are only counted (the reader searches whole chunks for them).
-    for await (const batch of readRawInventory(opts.paths, pass1Filter(relatedQuoted))) {
-      for (const r of batch) {
-        if (r.kind === 'error') {
-          stats.inputErrors++;
-          hooks.inputError(r);
-          continue;
-        }
-        if (r.file !== memoFile) {
-          memoFile = r.file;
-          memo = new Pass1Memo();
-          memos.set(r.file, memo);
-        }
-        if (r.kind === 'skipped') {
-          const before = stats.records;
-          stats.records += r.count;
-          memo!.records += r.count;
-          if (hooks.progress)
-            for (
-              let n = before - (before % PROGRESS_EVERY) + PROGRESS_EVERY;
-              n <= stats.records;
-              n += PROGRESS_EVERY
-            )
-              hooks.progress({ pass: 1, records: n, total: 0 });
-          continue;
-        }
-        stats.records++;
-        if (hooks.progress && stats.records % PROGRESS_EVERY === 0)
-          hooks.progress({ pass: 1, records: stats.records, total: 0 });
-        const ordinal = memo!.records++;
-        const inPass1 = mayNeedPass1(r.text);
-        if (!inPass1 && !(relatedQuoted.length > 0 && relatedQuoted.some((q) => r.text.includes(q))))
-          continue;
-        const parsed = parseRecordText(r.text);
-        if (!parsed.ok) {
-          if (inPass1) memo!.add(ordinal, false);
-          stats.inputErrors++;
-          hooks.inputError({ file: r.file, line: r.line, reason: parsed.reason });
-          continue;
-        }
-        const a = parsed.asset;
-        if (inPass1) memo!.add(ordinal, a.resource !== undefined);
-        if (relatedTypes.includes(a.assetType) && a.resource) {
-          related.push(a);
-          relatedSeen.add(a.assetType);
-        }
-        if (HIERARCHY_TYPES.has(a.assetType)) {
-          store.addPart(a.name, a.assetType, JSON.stringify(a), r.file, r.line);
-        } else if (hasSidePart(a)) {
-          store.addPart(a.name, a.assetType, JSON.stringify({ ...a, resource: undefined }), r.file, r.line);
-        }
-        if (a.servicePerimeter) {
-          sawPerimeter = true;
-          for (const p of perimeterProjects(a.servicePerimeter)) store.addPerimeterProject(p);
-        }
-      }
-    }
-    store.commit();
-    stats.perimetersKnown = sawPerimeter;
-    const perimeters = { known: sawPerimeter, projects: sawPerimeter ? store.perimeterProjects() : [] };
-    const total = stats.records;
+/**
+ * One scan's state and its per-record steps. The steps are small methods, each optimized once by V8; the
+ * async function below only feeds them batches (a single large async function with both passes inside was
+ * re-optimized whole at every change of pass).
+ */
+class Scan {
+  readonly stats = emptyStats();
+  readonly store: SideStore;
+  private readonly policies: PolicySet;
+  // ---- pass 1
+  private sawPerimeter = false;
+  /**
+   * Assets some policy reads as `related` (log metrics, alert policies, essential contacts): few per
+   * project, so they are kept in memory; the quoted type test keeps the check cheap on every record.
+   */
+  private readonly relatedTypes: string[];
+  readonly relatedQuoted: string[];
+  private readonly related: Asset[] = [];
+  /** A type never seen may simply not have been exported: its absence proves nothing. */
+  private readonly relatedSeen = new Set<string>();
+  /**
+   * What pass 1 learnt of each file's records, so that pass 2 neither re-runs its text test nor re-parses
+   * the records it only needs to skip.
+   */
+  private readonly memos = new Map<string, Pass1Memo>();
+  private memoFile: string | undefined;
+  private memo: Pass1Memo | undefined;
+  // ---- pass 2
+  private read = 0;
+  private total = 0;
+  private readonly hierarchy = new Map<string, Asset | null>();
+  /** One array per distinct ancestor chain, shared by the assets under it (never mutated). */
+  private readonly ancestries = new Map<string, Asset[]>();
+  /**
+   * The previous asset's chain: exports list a project's assets together, so most assets repeat it and
+   * skip building and hashing the key.
+   */
+  private lastAncestors: readonly string[] = [];
+  private lastAncestry: Asset[] | undefined;
+  private readonly evalInput: {
+    ancestry: Asset[];
+    perimeters: { known: boolean; projects: string[] };
+    now: string;
+    related: (a: Asset, types: readonly string[]) => Asset[];
+    relatedKnown: string[];
+  };
 
-    // ---- helpers of pass 2
-    const hierarchy = new Map<string, Asset | null>();
-    const ancestorAsset = (key: string): Asset | null => {
-      let a = hierarchy.get(key);
-      if (a !== undefined) return a;
-      const parts = store.parts(HIERARCHY_PREFIX + key).map((p) => JSON.parse(p.json) as Asset);
-      a = parts.length > 0 ? mergeAssetParts(parts) : null;
-      if (hierarchy.size >= ANCESTRY_CACHE) hierarchy.clear();
-      hierarchy.set(key, a);
-      return a;
+  constructor(
+    opts: ScanOptions,
+    private readonly hooks: ScanHooks,
+  ) {
+    this.policies = opts.policies;
+    this.store = new SideStore(opts.tempDir);
+    this.relatedTypes = this.policies.relatedAssetTypes();
+    this.relatedQuoted = this.relatedTypes.map((t) => `"${t}"`);
+    this.evalInput = {
+      ancestry: [],
+      perimeters: { known: false, projects: [] },
+      now: opts.now,
+      related: (a, types) => this.related.filter((c) => types.includes(c.assetType) && isRelated(a, c)),
+      relatedKnown: [],
     };
-    // One array per distinct ancestor chain, shared by the assets under it (never mutated).
-    const ancestries = new Map<string, Asset[]>();
-    // The previous asset's chain: exports list a project's assets together, so most assets repeat it and
-    // skip building and hashing the key.
-    let lastAncestors: readonly string[] = [];
-    let lastAncestry: Asset[] | undefined;
-    const sameChain = (a: readonly string[], b: readonly string[]): boolean => {
-      if (a.length !== b.length) return false;
-      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-      return true;
-    };
-    const ancestryOf = (asset: Asset): Asset[] => {
-      if (
-        lastAncestry &&
-        !asset.name.startsWith(HIERARCHY_PREFIX) &&
-        sameChain(asset.ancestors, lastAncestors)
-      )
-        return lastAncestry;
-      const out = chainOf(asset);
-      if (!asset.name.startsWith(HIERARCHY_PREFIX)) {
-        lastAncestors = asset.ancestors;
-        lastAncestry = out;
-      }
-      return out;
-    };
-    const chainOf = (asset: Asset): Asset[] => {
-      const key = asset.ancestors.join('|');
-      const cached = ancestries.get(key);
-      if (cached && !asset.name.startsWith(HIERARCHY_PREFIX)) return cached;
-      const out: Asset[] = [];
-      for (const key of asset.ancestors) {
-        if (HIERARCHY_PREFIX + key === asset.name) continue;
-        const a = ancestorAsset(key);
-        if (a) out.push(a);
-      }
-      if (asset.name.startsWith(HIERARCHY_PREFIX)) return out;
-      if (ancestries.size >= ANCESTRY_CACHE) ancestries.clear();
-      ancestries.set(key, out);
-      return out;
+  }
+
+  /** Pass 1: context (non-RESOURCE parts, hierarchy, perimeters) into the side store. */
+  pass1(r: FilteredRecord): void {
+    const { stats, hooks } = this;
+    if (r.kind === 'error') {
+      stats.inputErrors++;
+      hooks.inputError(r);
+      return;
+    }
+    if (r.file !== this.memoFile) {
+      this.memoFile = r.file;
+      this.memo = new Pass1Memo();
+      this.memos.set(r.file, this.memo);
+    }
+    const memo = this.memo!;
+    // The records neither text test matches are only counted (the reader searches whole chunks for them).
+    if (r.kind === 'skipped') {
+      const before = stats.records;
+      stats.records += r.count;
+      memo.records += r.count;
+      if (hooks.progress)
+        for (
+          let n = before - (before % PROGRESS_EVERY) + PROGRESS_EVERY;
+          n <= stats.records;
+          n += PROGRESS_EVERY
+        )
+          hooks.progress({ pass: 1, records: n, total: 0 });
+      return;
+    }
+    stats.records++;
+    if (hooks.progress && stats.records % PROGRESS_EVERY === 0)
+      hooks.progress({ pass: 1, records: stats.records, total: 0 });
+    const ordinal = memo.records++;
+    const inPass1 = mayNeedPass1(r.text);
+    const relatedQuoted = this.relatedQuoted;
+    if (!inPass1 && !(relatedQuoted.length > 0 && relatedQuoted.some((q) => r.text.includes(q)))) return;
+    const parsed = parseRecordText(r.text);
+    if (!parsed.ok) {
+      if (inPass1) memo.add(ordinal, false);
+      stats.inputErrors++;
+      hooks.inputError({ file: r.file, line: r.line, reason: parsed.reason });
+      return;
+    }
+    const a = parsed.asset;
+    if (inPass1) memo.add(ordinal, a.resource !== undefined);
+    if (this.relatedTypes.includes(a.assetType) && a.resource) {
+      this.related.push(a);
+      this.relatedSeen.add(a.assetType);
+    }
+    const store = this.store;
+    if (HIERARCHY_TYPES.has(a.assetType)) {
+      store.addPart(a.name, a.assetType, JSON.stringify(a), r.file, r.line);
+    } else if (hasSidePart(a)) {
+      // JSON leaves out undefined values: a part-only record needs no copy without its RESOURCE part.
+      const part = a.resource === undefined ? a : { ...a, resource: undefined };
+      store.addPart(a.name, a.assetType, JSON.stringify(part), r.file, r.line);
+    }
+    if (a.servicePerimeter) {
+      this.sawPerimeter = true;
+      for (const p of perimeterProjects(a.servicePerimeter)) store.addPerimeterProject(p);
+    }
+  }
+
+  endPass1(): void {
+    const store = this.store;
+    store.commit();
+    this.stats.perimetersKnown = this.sawPerimeter;
+    this.evalInput.perimeters = {
+      known: this.sawPerimeter,
+      projects: this.sawPerimeter ? store.perimeterProjects() : [],
     };
     // Built once: the set of related types is final after pass 1, and conditions only read these.
-    const relatedKnown = [...relatedSeen];
-    const relatedOf = (a: Asset, types: readonly string[]): Asset[] =>
-      related.filter((c) => types.includes(c.assetType) && isRelated(a, c));
-    const evalInput = { ancestry: [] as Asset[], perimeters, now, related: relatedOf, relatedKnown };
-    /** Synchronous unless the output asks to wait: an async call per asset costs a promise per asset. */
-    // The source (file:line) is only spelt out for an asset with findings.
-    const evaluate = (asset: Asset, file: string, line: number): Promise<void> | undefined => {
-      let wait: Promise<void> | undefined;
-      let source: string | undefined;
-      evalInput.ancestry = ancestryOf(asset);
-      const results = policies.evaluate(asset, evalInput);
-      for (const result of results) {
-        const layer = result.policy.def.layer;
-        let tally = stats.byLayer.get(layer);
-        if (!tally) {
-          tally = { checks: 0, passed: 0, failed: 0, suppressed: 0, errors: 0 };
-          stats.byLayer.set(layer, tally);
-        }
-        const v = result.verdict;
-        if (v.kind === 'error') {
-          tally.errors++;
-          const id = result.policy.def.id;
-          const seen = stats.evalErrors.get(id);
-          if (seen) seen.count++;
-          else stats.evalErrors.set(id, { count: 1, message: v.message, resource: asset.name });
-          continue;
-        }
-        stats.evaluations++;
-        tally.checks++;
-        if (v.kind === 'pass') {
-          tally.passed++;
-          continue;
-        }
-        if (result.exemption) {
-          tally.suppressed++;
-          stats.suppressed++;
-        } else {
-          tally.failed++;
-          stats.open[result.policy.def.severity]++;
-        }
-        source ??= `${file}:${line}`;
-        const w = hooks.finding(
-          scanFinding(asset, result, source),
-          new LazyFindingContext(asset, result, ancestryOf(asset)),
-        );
-        if (w) wait = wait ? wait.then(() => w) : w;
-      }
-      return wait;
-    };
+    this.evalInput.relatedKnown = [...this.relatedSeen];
+    this.total = this.stats.records;
+    this.memoFile = undefined;
+    this.memo = undefined;
+  }
 
-    // ---- pass 2: RESOURCE parts, joined and evaluated as they stream
-    let read = 0;
-    memoFile = undefined;
-    memo = undefined;
+  /** Pass 2: a record with a RESOURCE part, joined and evaluated; a promise when the output asks to wait. */
+  pass2(r: RawRecord): Promise<void> | undefined {
+    if (r.kind === 'error') return undefined; // reported by pass 1
+    const hooks = this.hooks;
+    this.read++;
+    if (hooks.progress && this.read % PROGRESS_EVERY === 0)
+      hooks.progress({ pass: 2, records: this.read, total: this.total });
+    if (r.file !== this.memoFile) {
+      this.memoFile = r.file;
+      this.memo = this.memos.get(r.file) ?? new Pass1Memo();
+      this.memo.rewind();
+    }
+    // PARSED_WITHOUT_RESOURCE: pass 1 parsed it (and reported it if bad); pass 2 would only skip it.
+    const seen = this.memo!.next();
+    if (seen === PARSED_WITHOUT_RESOURCE) return undefined;
+    const inPass1 = seen === PARSED_WITH_RESOURCE;
+    if (!mayNeedPass2(r.text, inPass1)) return undefined;
+    return this.resourceRecord(r, inPass1);
+  }
+
+  /** A record pass 2 parses (kept apart from the skipping above, which a whole file of other parts runs). */
+  private resourceRecord(r: RawRecord & { kind: 'text' }, inPass1: boolean): Promise<void> | undefined {
+    const { stats, hooks } = this;
+    const parsed = parseRecordText(r.text);
+    if (!parsed.ok) {
+      if (!inPass1) {
+        stats.inputErrors++;
+        hooks.inputError({ file: r.file, line: r.line, reason: parsed.reason });
+      }
+      return undefined;
+    }
+    let asset = parsed.asset;
+    if (asset.resource === undefined) return undefined;
+    stats.assets++;
+    if (!this.policies.handles(asset.assetType)) return undefined;
+    if (this.store.partCount > 0) {
+      const parts = this.store.resolve(asset.name);
+      if (parts.length > 0)
+        asset = mergeAssetParts([asset, ...parts.map((p) => JSON.parse(p.json) as Asset)]);
+    }
+    return this.evaluate(asset, r.file, r.line);
+  }
+
+  endPass2(): void {
+    if (this.hooks.progress) this.hooks.progress({ pass: 2, records: this.read, total: this.total });
+  }
+
+  /** An asset known only by other parts (an IAM policy whose resource is not in the export). */
+  partsOnly(name: string): Promise<void> | undefined {
+    const parts = this.store.parts(name);
+    this.stats.assets++;
+    const asset = mergeAssetParts(parts.map((p) => JSON.parse(p.json) as Asset));
+    return this.evaluate(asset, parts[0]!.file, parts[0]!.line);
+  }
+
+  private ancestorAsset(key: string): Asset | null {
+    let a = this.hierarchy.get(key);
+    if (a !== undefined) return a;
+    const parts = this.store.parts(HIERARCHY_PREFIX + key).map((p) => JSON.parse(p.json) as Asset);
+    a = parts.length > 0 ? mergeAssetParts(parts) : null;
+    if (this.hierarchy.size >= ANCESTRY_CACHE) this.hierarchy.clear();
+    this.hierarchy.set(key, a);
+    return a;
+  }
+
+  private ancestryOf(asset: Asset): Asset[] {
+    if (
+      this.lastAncestry &&
+      !asset.name.startsWith(HIERARCHY_PREFIX) &&
+      sameChain(asset.ancestors, this.lastAncestors)
+    )
+      return this.lastAncestry;
+    const out = this.chainOf(asset);
+    if (!asset.name.startsWith(HIERARCHY_PREFIX)) {
+      this.lastAncestors = asset.ancestors;
+      this.lastAncestry = out;
+    }
+    return out;
+  }
+
+  private chainOf(asset: Asset): Asset[] {
+    const key = asset.ancestors.join('|');
+    const cached = this.ancestries.get(key);
+    if (cached && !asset.name.startsWith(HIERARCHY_PREFIX)) return cached;
+    const out: Asset[] = [];
+    for (const key of asset.ancestors) {
+      if (HIERARCHY_PREFIX + key === asset.name) continue;
+      const a = this.ancestorAsset(key);
+      if (a) out.push(a);
+    }
+    if (asset.name.startsWith(HIERARCHY_PREFIX)) return out;
+    if (this.ancestries.size >= ANCESTRY_CACHE) this.ancestries.clear();
+    this.ancestries.set(key, out);
+    return out;
+  }
+
+  /**
+   * Synchronous unless the output asks to wait: an async call per asset costs a promise per asset. The
+   * source (file:line) is only spelt out for an asset with findings.
+   */
+  private evaluate(asset: Asset, file: string, line: number): Promise<void> | undefined {
+    const { stats, hooks } = this;
+    let wait: Promise<void> | undefined;
+    let source: string | undefined;
+    this.evalInput.ancestry = this.ancestryOf(asset);
+    const results = this.policies.evaluate(asset, this.evalInput);
+    for (const result of results) {
+      const layer = result.policy.def.layer;
+      let tally = stats.byLayer.get(layer);
+      if (!tally) {
+        tally = { checks: 0, passed: 0, failed: 0, suppressed: 0, errors: 0 };
+        stats.byLayer.set(layer, tally);
+      }
+      const v = result.verdict;
+      if (v.kind === 'error') {
+        tally.errors++;
+        const id = result.policy.def.id;
+        const seen = stats.evalErrors.get(id);
+        if (seen) seen.count++;
+        else stats.evalErrors.set(id, { count: 1, message: v.message, resource: asset.name });
+        continue;
+      }
+      stats.evaluations++;
+      tally.checks++;
+      if (v.kind === 'pass') {
+        tally.passed++;
+        continue;
+      }
+      if (result.exemption) {
+        tally.suppressed++;
+        stats.suppressed++;
+      } else {
+        tally.failed++;
+        stats.open[result.policy.def.severity]++;
+      }
+      source ??= `${file}:${line}`;
+      const w = hooks.finding(
+        scanFinding(asset, result, source),
+        new LazyFindingContext(asset, result, this.ancestryOf(asset)),
+      );
+      if (w) wait = wait ? wait.then(() => w) : w;
+    }
+    return wait;
+  }
+}
+
+function sameChain(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export async function scanInventory(opts: ScanOptions, hooks: ScanHooks): Promise<ScanStats> {
+  const scan = new Scan(opts, hooks);
+  try {
+    for await (const batch of readRawInventory(opts.paths, pass1Filter(scan.relatedQuoted)))
+      for (const r of batch) scan.pass1(r);
+    scan.endPass1();
     for await (const batch of readRawInventory(opts.paths)) {
       for (const r of batch) {
-        if (r.kind === 'error') continue; // reported by pass 1
-        read++;
-        if (hooks.progress && read % PROGRESS_EVERY === 0) hooks.progress({ pass: 2, records: read, total });
-        if (r.file !== memoFile) {
-          memoFile = r.file;
-          memo = memos.get(r.file) ?? new Pass1Memo();
-          memo.rewind();
-        }
-        // PARSED_WITHOUT_RESOURCE: pass 1 parsed it (and reported it if bad); pass 2 would only skip it.
-        const seen = memo!.next();
-        if (seen === PARSED_WITHOUT_RESOURCE) continue;
-        const inPass1 = seen === PARSED_WITH_RESOURCE;
-        if (!mayNeedPass2(r.text, inPass1)) continue;
-        const parsed = parseRecordText(r.text);
-        if (!parsed.ok) {
-          if (!inPass1) {
-            stats.inputErrors++;
-            hooks.inputError({ file: r.file, line: r.line, reason: parsed.reason });
-          }
-          continue;
-        }
-        let asset = parsed.asset;
-        if (asset.resource === undefined) continue;
-        stats.assets++;
-        if (!policies.handles(asset.assetType)) continue;
-        if (store.partCount > 0) {
-          const parts = store.parts(asset.name);
-          if (parts.length > 0) {
-            asset = mergeAssetParts([asset, ...parts.map((p) => JSON.parse(p.json) as Asset)]);
-            store.markResolved(asset.name);
-          }
-        }
-        const wait = evaluate(asset, r.file, r.line);
+        const wait = scan.pass2(r);
         if (wait) await wait;
       }
     }
-    if (hooks.progress) hooks.progress({ pass: 2, records: read, total });
-
-    // ---- assets known only by other parts (an IAM policy whose resource is not in the export)
-    const handled = new Set(policies.assetTypes());
-    for (const name of store.unresolved(handled)) {
-      const parts = store.parts(name);
-      stats.assets++;
-      const asset = mergeAssetParts(parts.map((p) => JSON.parse(p.json) as Asset));
-      const wait = evaluate(asset, parts[0]!.file, parts[0]!.line);
+    scan.endPass2();
+    const handled = new Set(opts.policies.assetTypes());
+    for (const name of scan.store.unresolved(handled)) {
+      const wait = scan.partsOnly(name);
       if (wait) await wait;
     }
-    return stats;
+    return scan.stats;
   } finally {
-    store.close();
+    scan.store.close();
   }
 }

@@ -66,34 +66,43 @@ export class SideStore {
   private readonly db: Database.Database;
   private readonly insertPart: Database.Statement<[string, string, string, string, number]>;
   private readonly selectParts: Database.Statement<[string]>;
-  private readonly insertResolved: Database.Statement<[string]>;
   private readonly insertPerimeter: Database.Statement<[string]>;
   private pendingWrites = 0;
   private inTransaction = false;
   private readonly names = new NameFilter();
+  /**
+   * Which part rows pass 2 has joined to a RESOURCE part, one bit per row id (parts are only added in pass
+   * 1, so the row ids are final then): a kilobyte per 8,000 parts, where a table of resolved names cost a
+   * write per asset.
+   */
+  private resolvedRows: Uint8Array | undefined;
   /** Names with stored parts; 0 lets pass 2 skip every lookup. */
   partCount = 0;
 
   constructor(parentDir = tmpdir()) {
     this.dir = mkdtempSync(path.join(parentDir, 'warden-scan-'));
     this.db = new Database(path.join(this.dir, 'side.sqlite'));
-    // A scratch file: durability buys nothing, and the page cache is bounded (cache_size in KiB when < 0).
+    // A scratch file: durability buys nothing. The page cache is small and fixed (cache_size in KiB when
+    // < 0): lookups mostly follow the export's order and the OS caches the file anyway, while a large cache
+    // only made the scan's memory grow with the inventory until it was full.
     this.db.pragma('journal_mode = OFF');
     this.db.pragma('synchronous = OFF');
-    this.db.pragma('cache_size = -32000');
+    this.db.pragma('cache_size = -4000');
     this.db.pragma('temp_store = FILE');
+    // One connection to a private file: taking and releasing the file lock per statement is pure cost.
+    this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.exec(`
       CREATE TABLE parts (name TEXT NOT NULL, asset_type TEXT NOT NULL, json TEXT NOT NULL,
                           file TEXT NOT NULL, line INTEGER NOT NULL);
       CREATE INDEX parts_name ON parts (name);
-      CREATE TABLE resolved (name TEXT PRIMARY KEY) WITHOUT ROWID;
       CREATE TABLE perimeter_projects (project TEXT PRIMARY KEY) WITHOUT ROWID;
     `);
     this.insertPart = this.db.prepare(
       'INSERT INTO parts (name, asset_type, json, file, line) VALUES (?, ?, ?, ?, ?)',
     );
-    this.selectParts = this.db.prepare('SELECT json, file, line FROM parts WHERE name = ? ORDER BY rowid');
-    this.insertResolved = this.db.prepare('INSERT OR IGNORE INTO resolved (name) VALUES (?)');
+    this.selectParts = this.db
+      .prepare('SELECT json, file, line, rowid FROM parts WHERE name = ? ORDER BY rowid')
+      .raw();
     this.insertPerimeter = this.db.prepare('INSERT OR IGNORE INTO perimeter_projects (project) VALUES (?)');
   }
 
@@ -124,15 +133,40 @@ export class SideStore {
     this.insertPerimeter.run(project);
   }
 
-  parts(name: string): StoredPart[] {
+  private rows(name: string): Array<[string, string, number, number]> {
     if (!this.names.mayHave(name)) return [];
-    return this.selectParts.all(name) as StoredPart[];
+    return this.selectParts.all(name) as Array<[string, string, number, number]>;
   }
 
-  /** The asset was evaluated with its RESOURCE part: the end-of-scan sweep of part-only assets skips it. */
-  markResolved(name: string): void {
-    this.write();
-    this.insertResolved.run(name);
+  parts(name: string): StoredPart[] {
+    return this.rows(name).map(([json, file, line]) => ({ json, file, line }));
+  }
+
+  /**
+   * The parts of an asset evaluated with its RESOURCE part, marked so that the end-of-scan sweep of
+   * part-only assets skips it.
+   */
+  resolve(name: string): StoredPart[] {
+    const rows = this.rows(name);
+    if (rows.length === 0) return [];
+    this.resolvedRows ??= new Uint8Array((this.partCount >>> 3) + 1);
+    return rows.map(([json, file, line, rowid]) => {
+      // Row ids count from 1 and only grow; a row beyond the bitset (none in a scan) grows it.
+      if (rowid >>> 3 >= this.resolvedRows!.length) this.growResolved(rowid);
+      this.resolvedRows![rowid >>> 3]! |= 1 << (rowid & 7);
+      return { json, file, line };
+    });
+  }
+
+  private growResolved(rowid: number): void {
+    const grown = new Uint8Array(Math.max((rowid >>> 3) + 1, this.resolvedRows!.length * 2));
+    grown.set(this.resolvedRows!);
+    this.resolvedRows = grown;
+  }
+
+  private isResolved(rowid: number): boolean {
+    const bits = this.resolvedRows;
+    return bits !== undefined && rowid >>> 3 < bits.length && (bits[rowid >>> 3]! & (1 << (rowid & 7))) !== 0;
   }
 
   perimeterProjects(): string[] {
@@ -147,21 +181,22 @@ export class SideStore {
 
   /**
    * Assets known only by parts other than RESOURCE (e.g. an IAM policy whose resource was not exported), of
-   * the given types. Paged by name: a connection cannot run other statements while one iterates.
+   * the given types. Paged by name: a connection cannot run other statements while one iterates. All the
+   * rows of a resolved name are marked, so its first row says.
    */
   *unresolved(assetTypes: ReadonlySet<string>): Generator<string> {
     this.commit();
     const page = this.db
       .prepare(
-        `SELECT name, MAX(asset_type) FROM parts
-         WHERE name > ? AND name NOT IN (SELECT name FROM resolved) GROUP BY name ORDER BY name LIMIT 500`,
+        `SELECT name, MAX(asset_type), MIN(rowid) FROM parts
+         WHERE name > ? GROUP BY name ORDER BY name LIMIT 500`,
       )
       .raw();
     let after = '';
     for (;;) {
-      const rows = page.all(after) as Array<[string, string]>;
+      const rows = page.all(after) as Array<[string, string, number]>;
       if (rows.length === 0) return;
-      for (const [name, type] of rows) if (assetTypes.has(type)) yield name;
+      for (const [name, type, first] of rows) if (!this.isResolved(first) && assetTypes.has(type)) yield name;
       after = rows[rows.length - 1]![0];
     }
   }

@@ -6,9 +6,11 @@ const CHUNK = 64 * 1024;
 /**
  * The scan waits for the stream only when this much is queued in it: waiting at the stream's own (small)
  * high-water mark would stop the scan for every chunk while the write is done, instead of overlapping the
- * two. Memory stays bounded by this plus one chunk.
+ * two. Memory stays bounded by this plus one chunk. Kept small all the same: with 4 MiB queued, the
+ * buffers waiting to be written outlived young-generation collections and a big scan's memory grew with
+ * its output until a full collection.
  */
-const QUEUED_LIMIT = 4 * 1024 * 1024;
+const QUEUED_LIMIT = 512 * 1024;
 
 /**
  * Where a report goes (stdout or a file), written as the scan runs: the report is never held whole.

@@ -259,6 +259,11 @@ describe('parseExportRecord', () => {
     expect(reason({ ...SNAKE, update_time: '1 March 2024' })).toBe('asset.updateTime: not an RFC 3339 time');
   });
 
+  it('reports a protobuf update_time beyond year 9999 as bad input instead of throwing', () => {
+    expect(() => reason({ ...SNAKE, update_time: { seconds: String(2n ** 60n), nanos: 0 } })).not.toThrow();
+    expect(reason({ ...SNAKE, update_time: { seconds: String(2n ** 60n), nanos: 0 } })).toMatch(/updateTime/);
+  });
+
   it('rejects anything that is not an object', () => {
     for (const garbage of [null, 'text', 42, [SNAKE], undefined])
       expect(reason(garbage)).toBe('asset: expected an object');

@@ -5,7 +5,13 @@ import { loadInventory } from '../../../shared/contracts/inventory-reader.js';
 import type { Asset } from '../../../shared/model/asset.js';
 import { AssetSchema } from '../../../shared/model/asset.js';
 import { createPolicyEnvironment } from '../../../shared/policy/cel-environment.js';
-import { CEL_FALLBACK, celCompilerStats } from '../../../shared/policy/cel-compiler.js';
+import {
+  CEL_CONTEXT_ID,
+  CEL_FALLBACK,
+  celCompilerStats,
+  celExactStats,
+  newCelContextId,
+} from '../../../shared/policy/cel-compiler.js';
 import {
   compileCondition,
   compilePolicy,
@@ -25,16 +31,21 @@ const POLICIES = path.join(projectRoot(), 'policies');
 const LANDING_ZONE = path.join(projectRoot(), 'examples', 'landing-zone');
 const env = createPolicyEnvironment();
 
-/** The same policies, each also built to run in the cel-js interpreter only. */
-async function policyPairs(): Promise<{
-  set: PolicySet;
-  pairs: Map<string, { compiled: CompiledPolicy; interpreted: CompiledPolicy }>;
-}> {
+interface PolicyVariants {
+  compiled: CompiledPolicy;
+  /** Compiled without the fast code: the exact code alone, which the fast code hands any error to. */
+  exact: CompiledPolicy;
+  interpreted: CompiledPolicy;
+}
+
+/** The same policies, each also built to run in the exact code only and in the cel-js interpreter only. */
+async function policyPairs(): Promise<{ set: PolicySet; pairs: Map<string, PolicyVariants> }> {
   const set = await loadPolicies(POLICIES);
-  const pairs = new Map<string, { compiled: CompiledPolicy; interpreted: CompiledPolicy }>();
+  const pairs = new Map<string, PolicyVariants>();
   for (const p of set.policies) {
     pairs.set(p.def.id, {
       compiled: compilePolicy(env, p.def, p.file, p.scope, { compile: true }),
+      exact: compilePolicy(env, p.def, p.file, p.scope, { compile: true, exactOnly: true }),
       interpreted: compilePolicy(env, p.def, p.file, p.scope, { compile: false }),
     });
   }
@@ -96,10 +107,13 @@ describe('compiled CEL', () => {
         };
         const ctx = evaluationContext(asset, evalEnv);
         const got = verdictKind(pair.compiled.evaluateContext(ctx));
+        const exact = verdictKind(pair.exact.evaluateContext(ctx));
         const want = verdictKind(pair.interpreted.evaluateContext(ctx));
         cases++;
         if (got !== want)
           mismatches.push(`${table.policy} / ${c.name}: compiled ${got}, interpreter ${want}`);
+        if (exact !== want)
+          mismatches.push(`${table.policy} / ${c.name}: exact code ${exact}, interpreter ${want}`);
       }
     }
     const fallbacks = celCompilerStats.fallbacks - before;
@@ -133,11 +147,14 @@ describe('compiled CEL', () => {
           relatedKnown: p.def.related,
         });
         const got = verdictKind(pair.compiled.evaluateContext(ctx));
+        const exact = verdictKind(pair.exact.evaluateContext(ctx));
         const want = verdictKind(pair.interpreted.evaluateContext(ctx));
         stats.evaluations++;
         const kind = want.split(' ')[0]!;
         stats.verdicts[kind] = (stats.verdicts[kind] ?? 0) + 1;
         if (got !== want) stats.mismatches.push(`${label} ${p.def.id}: compiled ${got}, interpreter ${want}`);
+        if (exact !== want)
+          stats.mismatches.push(`${label} ${p.def.id}: exact code ${exact}, interpreter ${want}`);
       }
     };
 
@@ -255,14 +272,18 @@ function interpret(expr: string, ctx: Record<string, unknown>): Outcome {
   }
 }
 
+/** The compiled code as it runs (fast code, then the exact code when it leaves), or the exact code alone. */
+type Mode = 'fast' | 'exact';
+const MODES: readonly Mode[] = ['fast', 'exact'];
+
 const compiledCache = new Map<string, (ctx: Record<string, unknown>) => unknown>();
-function compiled(expr: string, ctx: Record<string, unknown>): Outcome {
-  let fn = compiledCache.get(expr);
+function compiled(expr: string, ctx: Record<string, unknown>, mode: Mode = 'fast'): Outcome {
+  let fn = compiledCache.get(`${mode} ${expr}`);
   if (!fn) {
-    const c = compileCondition(env, expr);
+    const c = compileCondition(env, expr, { exactOnly: mode === 'exact' });
     if (!c) throw new Error(`does not compile: ${expr}`);
     fn = c;
-    compiledCache.set(expr, fn);
+    compiledCache.set(`${mode} ${expr}`, fn);
   }
   try {
     return { kind: 'value', value: fn(ctx) };
@@ -447,14 +468,14 @@ const BINARY = [
 ];
 
 describe('compiled CEL expression semantics', () => {
-  it('matches the interpreter on every value (unary matrix)', () => {
+  it.each(MODES)('matches the interpreter on every value (unary matrix, %s code)', (mode) => {
     const mismatches: string[] = [];
     let n = 0;
     let fallbacks = 0;
     for (const expr of UNARY) {
       for (const [name, a] of Object.entries(VALUES)) {
         const ctx = { a };
-        const got = compiled(expr, ctx);
+        const got = compiled(expr, ctx, mode);
         n++;
         if (got.kind === 'fallback') {
           fallbacks++;
@@ -466,12 +487,12 @@ describe('compiled CEL expression semantics', () => {
       }
     }
     console.log(
-      `cel-compiler: unary matrix ${n} evaluations, ${fallbacks} fallbacks, ${mismatches.length} mismatches`,
+      `cel-compiler: unary matrix (${mode}) ${n} evaluations, ${fallbacks} fallbacks, ${mismatches.length} mismatches`,
     );
     expect(mismatches).toEqual([]);
   });
 
-  it('matches the interpreter on every pair of values (binary matrix)', () => {
+  it.each(MODES)('matches the interpreter on every pair of values (binary matrix, %s code)', (mode) => {
     const mismatches: string[] = [];
     let n = 0;
     let fallbacks = 0;
@@ -479,7 +500,7 @@ describe('compiled CEL expression semantics', () => {
       for (const [na, a] of Object.entries(VALUES)) {
         for (const [nb, b] of Object.entries(VALUES)) {
           const ctx = { a, b };
-          const got = compiled(expr, ctx);
+          const got = compiled(expr, ctx, mode);
           n++;
           if (got.kind === 'fallback') {
             fallbacks++;
@@ -492,9 +513,107 @@ describe('compiled CEL expression semantics', () => {
       }
     }
     console.log(
-      `cel-compiler: binary matrix ${n} evaluations, ${fallbacks} fallbacks, ${mismatches.length} mismatches`,
+      `cel-compiler: binary matrix (${mode}) ${n} evaluations, ${fallbacks} fallbacks, ${mismatches.length} mismatches`,
     );
     expect(mismatches.slice(0, 30)).toEqual([]);
+  });
+
+  // Chains of && and || (compiled as one block each) and their nesting, with every operand a bool, an
+  // error, or a value that is not a bool, in every position.
+  const OPERANDS: Record<string, string> = {
+    t: 'm.t',
+    f: 'm.f',
+    e: 'm.missing',
+    s: 'm.s',
+    n: 'm.n',
+    x: 'm.l.exists(v, v.a == 1)',
+    y: 'm.l.all(v, v.a == 1)',
+  };
+  const CHAIN_CTX = { m: { t: true, f: false, s: 'str', n: null, l: [{ a: 2 }, {}, { a: 1 }] } };
+  const CHAIN_SHAPES = [
+    (a: string, b: string) => `${a} && ${b}`,
+    (a: string, b: string) => `${a} || ${b}`,
+    (a: string, b: string, c: string) => `${a} && ${b} && ${c}`,
+    (a: string, b: string, c: string) => `${a} || ${b} || ${c}`,
+    (a: string, b: string, c: string) => `${a} && ${b} || ${c}`,
+    (a: string, b: string, c: string) => `${a} || ${b} && ${c}`,
+    (a: string, b: string, c: string) => `(${a} || ${b}) && ${c}`,
+    (a: string, b: string, c: string) => `${a} && (${b} || ${c})`,
+    (a: string, b: string, c: string) => `!(${a} && ${b}) || ${c}`,
+    (a: string, b: string, c: string) => `${a} ? ${b} : ${c}`,
+    (a: string, b: string, c: string) => `[1, 2].exists(i, ${a} && (${b} || ${c}))`,
+    (a: string, b: string, c: string) => `[1, 2].all(i, ${a} || ${b} && ${c})`,
+    (a: string, b: string, c: string, d: string) => `${a} && ${b} && ${c} && ${d}`,
+    (a: string, b: string, c: string, d: string) => `${a} || ${b} || ${c} || ${d}`,
+  ];
+
+  it.each(MODES)('matches the interpreter on chains of && and || (%s code)', (mode) => {
+    const mismatches: string[] = [];
+    let n = 0;
+    for (const shape of CHAIN_SHAPES) {
+      // Four-operand chains with the plain operands only: the comprehensions are covered by the others.
+      const names = shape.length < 4 ? Object.keys(OPERANDS) : ['t', 'f', 'e', 's', 'n'];
+      const combos = (k: number): string[][] =>
+        k === 0 ? [[]] : combos(k - 1).flatMap((c) => names.map((x) => [...c, x]));
+      for (const combo of combos(shape.length)) {
+        const expr = (shape as (...xs: string[]) => string)(...combo.map((x) => OPERANDS[x]!));
+        const got = compiled(expr, CHAIN_CTX, mode);
+        const want = interpret(expr, CHAIN_CTX);
+        n++;
+        if (show(got) !== show(want)) mismatches.push(`${expr}: ${show(got)} != ${show(want)}`);
+      }
+    }
+    console.log(`cel-compiler: chain matrix (${mode}) ${n} expressions, ${mismatches.length} mismatches`);
+    expect(mismatches.slice(0, 30)).toEqual([]);
+    expect(n).toBeGreaterThan(3000);
+  });
+
+  it('runs the exact code when the fast code meets an error, and absorbs it as cel-js does', () => {
+    const before = celExactStats.runs;
+    expect(compiled('m.missing == 1 || m.t', CHAIN_CTX)).toEqual({ kind: 'value', value: true });
+    expect(compiled('m.t && m.missing == 1', CHAIN_CTX)).toEqual({ kind: 'error' });
+    expect(celExactStats.runs - before).toBe(2);
+    expect(compiled('m.t && m.f', CHAIN_CTX)).toEqual({ kind: 'value', value: false });
+    expect(celExactStats.runs - before).toBe(2);
+  });
+
+  it('reuses a subexpression several conditions share only on the same context', () => {
+    // Conditions sharing subexpressions (an error among them), evaluated on contexts with ids in
+    // different orders, two contexts interleaved: every result is the interpreter's.
+    const conditions = [
+      'size(m.l) > 0 && m.l.exists(x, x == "a")',
+      'size(m.l) > 0 || m.?k.orValue("") == "v"',
+      '!(size(m.l) > 0) && m.?k.orValue("") == ""',
+      'm.?k.orValue("") == "" && size(m.l) > 0',
+      'm.l.exists(x, x == "a") || lower(m.?k.orValue("")) == "v"',
+    ];
+    const values: unknown[] = [['a'], ['b', 'c'], [], { a: 1 }, 'str', null, undefined];
+    const contexts = values.flatMap((l) =>
+      ['v', undefined].map((k) => {
+        const m: Record<string, unknown> = {};
+        if (l !== undefined) m['l'] = l;
+        if (k !== undefined) m['k'] = k;
+        return { m };
+      }),
+    );
+    const mismatches: string[] = [];
+    for (const order of [conditions, [...conditions].reverse()]) {
+      for (let i = 0; i < contexts.length; i++) {
+        const a = { [CEL_CONTEXT_ID]: newCelContextId(), ...contexts[i]! };
+        const b = { [CEL_CONTEXT_ID]: newCelContextId(), ...contexts[(i + 1) % contexts.length]! };
+        for (const expr of order) {
+          for (const ctx of [a, b]) {
+            for (const mode of MODES) {
+              const got = compiled(expr, ctx, mode);
+              const want = interpret(expr, ctx);
+              if (show(got) !== show(want))
+                mismatches.push(`${expr} (${mode}) on ${JSON.stringify(ctx)}: ${show(got)} != ${show(want)}`);
+            }
+          }
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 
   const cases: Array<[string, Record<string, unknown>, unknown]> = [
@@ -563,10 +682,12 @@ describe('compiled CEL expression semantics', () => {
   });
 
   it.each(cases)('%s on %j', (expr, ctx, want) => {
-    const got = compiled(expr, ctx);
     const interpreted = interpret(expr, ctx);
-    expect(got.kind).not.toBe('fallback');
-    expect(show(got)).toBe(show(interpreted));
-    expect(got.kind === 'error' ? 'error' : (got as { value: unknown }).value).toEqual(want);
+    for (const mode of MODES) {
+      const got = compiled(expr, ctx, mode);
+      expect(got.kind).not.toBe('fallback');
+      expect(show(got)).toBe(show(interpreted));
+      expect(got.kind === 'error' ? 'error' : (got as { value: unknown }).value).toEqual(want);
+    }
   });
 });
