@@ -51,6 +51,8 @@ export async function handleSweep(
   const parsed = parseJsonMessage(msg, SweepEventSchema);
   if (!parsed.ok) return rejectMessage(deps, 'sweeps', msg, parsed.reason);
   const { scope } = parsed.value;
+  // optimize / harden / compliance sweeps evaluate only their category's policies; 'all' evaluates every one.
+  const category = parsed.value.category === 'all' ? undefined : parsed.value.category;
   const sweepId = parsed.value.sweepId ?? `pubsub-${msg.messageId}`;
   const previous = await deps.repo.store.get(SWEEPS, sweepId);
   if (previous?.['finishedAt']) return { status: 'ignored', reason: `sweep ${sweepId} already ran` };
@@ -86,7 +88,10 @@ export async function handleSweep(
     done += 1;
     onProgress?.(done, seen.size);
     if (!stored) continue;
-    const r = await evaluateAsset(deps, stored.asset, stored.version, 'sweep', ACTOR, { announce: false });
+    const r = await evaluateAsset(deps, stored.asset, stored.version, 'sweep', ACTOR, {
+      announce: false,
+      ...(category ? { category } : {}),
+    });
     counts.evaluations += r.counts.evaluations;
     counts.violations += r.counts.violations;
     counts.errors += r.counts.errors;

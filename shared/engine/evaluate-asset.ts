@@ -1,4 +1,5 @@
 import type { Asset } from '../model/asset.js';
+import type { Category } from '../model/policy.js';
 import type { Finding } from '../model/finding.js';
 import type { FindingEvent } from '../model/events.js';
 import type { Deps } from './deps.js';
@@ -22,9 +23,11 @@ export async function evaluateAsset(
   version: string,
   source: Finding['source'],
   actor: string,
-  opts: { announce?: boolean } = {},
+  /** category: only that category's policies are evaluated (and only their findings change), e.g. `harden`. */
+  opts: { announce?: boolean; category?: Category } = {},
 ): Promise<{ counts: EvaluationCounts; changes: FindingChange[]; flagged: string[] }> {
-  const results = deps.policies.evaluate(asset, await evaluationInput(deps, asset));
+  const all = deps.policies.evaluate(asset, await evaluationInput(deps, asset));
+  const results = opts.category ? all.filter((r) => r.policy.def.category === opts.category) : all;
   const counts: EvaluationCounts = { evaluations: results.length, violations: 0, errors: 0 };
   // Policies this resource violates and is not exempt from: what the per-run cap counts.
   const flagged: string[] = [];

@@ -78,7 +78,10 @@ export interface Embedded {
   api: ApiDeps;
   apiToken: string;
   /** Runs one sweep of the scope directly (progress reported) and lets the bus finish everything it caused. */
-  sweep(onProgress?: (done: number, total: number) => void): Promise<SweepReport>;
+  sweep(
+    onProgress?: (done: number, total: number) => void,
+    category?: SweepEvent['category'],
+  ): Promise<SweepReport>;
   close(): Promise<void>;
 }
 
@@ -187,12 +190,12 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     approvals,
     api,
     apiToken,
-    async sweep(onProgress) {
+    async sweep(onProgress, category = 'all') {
       const event: SweepEvent = {
         kind: 'sweep',
         sweepId: ids.next('sweep-'),
         scope: opts.scope,
-        category: 'all',
+        category,
       };
       const msg: BusMessage = {
         messageId: ids.next('msg-'),
