@@ -2,8 +2,8 @@ import { iamPolicyAction, isPublicMember, removeMembersSpec, targetLabel } from 
 
 /**
  * Crypto keys and key rings take the same fix (CIS 1.10): public access to KMS material is never legitimate,
- * so every public member goes, whatever its role. Both are written through KMS's setIamPolicy, whose default
- * update mask is "bindings, etag", which the plan spells out.
+ * so every public member goes, whatever its role. Both are written with setIamPolicy and the updateMask
+ * "bindings,etag" (KMS's default, sent explicitly).
  */
 export function kmsRemovePublicMembers(spec: { id: string; title: string; assetType: string }) {
   return iamPolicyAction(

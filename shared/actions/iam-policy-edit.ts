@@ -172,12 +172,9 @@ export function iamRequests(t: IamTarget, policy: Json, updateMask: string): Pla
     ];
   }
   const base = t.kind === 'secret' ? SM_API : KMS_API;
-  // KMS's setIamPolicy goes through the client's IAM mixin, which cannot send a mask: KMS then applies
-  // the default mask "bindings, etag", the same as the one sent elsewhere.
-  const body = t.kind === 'secret' ? { policy, updateMask } : { policy };
   return [
     { method: 'GET', url: `${base}/${t.resource}:getIamPolicy?options.requestedPolicyVersion=3` },
-    { method: 'POST', url: `${base}/${t.resource}:setIamPolicy`, body },
+    { method: 'POST', url: `${base}/${t.resource}:setIamPolicy`, body: { policy, updateMask } },
   ];
 }
 
@@ -415,13 +412,9 @@ export async function writePolicy(
       }
       case 'keyRing':
       case 'cryptoKey': {
-        // The KMS client's IAM mixin posts to …:setIamPolicy, the binding KMS publishes; its request type
-        // has no update_mask, so KMS applies the default mask "bindings, etag": exactly this write's.
-        const kms = await ctx.cloud.kms('KeyManagementServiceClient');
-        const request = { resource: t.resource, policy: gaxPolicy } as unknown as Parameters<
-          typeof kms.setIamPolicy
-        >[0];
-        const [p] = await kms.setIamPolicy(request);
+        // Reads and writes of KMS IAM go through the same documented REST calls (see kms-iam.ts).
+        const kmsIam = await ctx.cloud.kmsIam();
+        const p = await kmsIam.setIamPolicy(t.resource, body, paths.join(','));
         return { status: 'ok', policy: policyOf(p) };
       }
       case 'secret': {

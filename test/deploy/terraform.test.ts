@@ -250,13 +250,13 @@ const EXECUTE_PERMISSIONS: ReadonlyArray<{ permission: string; call: string; evi
   },
   {
     permission: 'cloudkms.cryptoKeys.setIamPolicy',
-    call: 'KeyManagementServiceClient.setIamPolicy',
-    evidence: /kms\.setIamPolicy\(/,
+    call: 'kmsIam.setIamPolicy (POST, updateMask bindings,etag)',
+    evidence: /kmsIam\.setIamPolicy\(/,
   },
   {
     permission: 'cloudkms.keyRings.setIamPolicy',
-    call: 'KeyManagementServiceClient.setIamPolicy on a key ring',
-    evidence: /kms\.setIamPolicy\(/,
+    call: 'kmsIam.setIamPolicy on a key ring',
+    evidence: /kmsIam\.setIamPolicy\(/,
   },
   {
     permission: 'secretmanager.secrets.getIamPolicy',
@@ -422,9 +422,11 @@ const API_CALLS: Record<string, Record<string, string[]>> = {
   'kms:KeyManagementServiceClient': {
     getCryptoKey: ['cloudkms.cryptoKeys.get'],
     updateCryptoKey: ['cloudkms.cryptoKeys.update'],
+  },
+  kmsIam: {
+    getIamPolicy: ['cloudkms.cryptoKeys.getIamPolicy', 'cloudkms.keyRings.getIamPolicy'],
     setIamPolicy: ['cloudkms.cryptoKeys.setIamPolicy', 'cloudkms.keyRings.setIamPolicy'],
   },
-  kmsIam: { getIamPolicy: ['cloudkms.cryptoKeys.getIamPolicy', 'cloudkms.keyRings.getIamPolicy'] },
   'secretManager:SecretManagerServiceClient': {
     getIamPolicy: ['secretmanager.secrets.getIamPolicy'],
     setIamPolicy: ['secretmanager.secrets.setIamPolicy'],
