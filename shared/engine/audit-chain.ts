@@ -87,50 +87,110 @@ export type ChainVerdict =
   | { ok: true; records: number; head: string }
   | { ok: false; records: number; brokenAt: number; reason: string };
 
-/** Walks the chain in order; any edited, deleted, inserted or reordered record breaks a link. */
-export function verifyChain(records: Array<Record<string, unknown>>, head: AuditHead | null): ChainVerdict {
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
-  for (const raw of records) {
-    const parsed = AuditRecordSchema.safeParse(raw);
-    if (!parsed.success)
-      return { ok: false, records: records.length, brokenAt: expectedSeq, reason: 'malformed record' };
-    const r = parsed.data;
-    if (r.seq !== expectedSeq)
-      return {
-        ok: false,
-        records: records.length,
-        brokenAt: expectedSeq,
-        reason: `expected seq ${expectedSeq}, found ${r.seq}`,
-      };
-    if (r.prevHash !== prev)
-      return {
-        ok: false,
-        records: records.length,
-        brokenAt: r.seq,
-        reason: 'prevHash does not match the previous record',
-      };
-    const { hash, ...rest } = r;
-    if (hashRecord(rest) !== hash)
-      return {
-        ok: false,
-        records: records.length,
-        brokenAt: r.seq,
-        reason: 'record content does not match its hash',
-      };
-    prev = hash;
-    expectedSeq += 1;
+type Broken = Extract<ChainVerdict, { ok: false }>;
+
+/** Walks records in order, one at a time; any edited, deleted, inserted or reordered record breaks a link. */
+export class ChainWalker {
+  private prev = GENESIS_HASH;
+  private count = 0;
+  private broken: Broken | null = null;
+
+  get records(): number {
+    return this.count;
   }
-  const count = expectedSeq - 1;
-  // Records missing at the end, or appended past the head: the first record the head does not vouch for.
-  if (head && (head.seq !== count || head.hash !== prev))
-    return {
-      ok: false,
-      records: count,
-      brokenAt: Math.min(head.seq, count) + 1,
-      reason: `chain head says ${head.seq} records, found ${count}`,
-    };
-  return { ok: true, records: count, head: prev };
+
+  get lastHash(): string {
+    return this.prev;
+  }
+
+  /** False once a link is broken; the verdict then says where. */
+  feed(raw: Record<string, unknown>): boolean {
+    if (this.broken) return false;
+    const expectedSeq = this.count + 1;
+    const parsed = AuditRecordSchema.safeParse(raw);
+    if (!parsed.success) return this.fail(expectedSeq, 'malformed record');
+    const r = parsed.data;
+    if (r.seq !== expectedSeq) return this.fail(expectedSeq, `expected seq ${expectedSeq}, found ${r.seq}`);
+    if (r.prevHash !== this.prev) return this.fail(r.seq, 'prevHash does not match the previous record');
+    const { hash, ...rest } = r;
+    if (hashRecord(rest) !== hash) return this.fail(r.seq, 'record content does not match its hash');
+    this.prev = hash;
+    this.count = r.seq;
+    return true;
+  }
+
+  /** The verdict against a head read after every record fed (null: no head was ever written). */
+  verdict(head: AuditHead | null): ChainVerdict {
+    if (this.broken) return this.broken;
+    // Records missing at the end, or appended past the head: the first record the head does not vouch for.
+    if (head && (head.seq !== this.count || head.hash !== this.prev))
+      return {
+        ok: false,
+        records: this.count,
+        brokenAt: Math.min(head.seq, this.count) + 1,
+        reason: `chain head says ${head.seq} records, found ${this.count}`,
+      };
+    return { ok: true, records: this.count, head: this.prev };
+  }
+
+  private fail(brokenAt: number, reason: string): false {
+    this.broken = { ok: false, records: this.count + 1, brokenAt, reason };
+    return false;
+  }
+}
+
+export function verifyChain(records: Array<Record<string, unknown>>, head: AuditHead | null): ChainVerdict {
+  const walker = new ChainWalker();
+  for (const r of records) if (!walker.feed(r)) break;
+  const v = walker.verdict(head);
+  return v.ok ? v : { ...v, records: Math.max(v.records, records.length) };
+}
+
+export interface LiveChainSource {
+  /** The records after `afterSeq`, in seq order, at most `limit`. */
+  page(afterSeq: number, limit: number): Promise<Array<Record<string, unknown>>>;
+  head(): Promise<AuditHead | null>;
+}
+
+/**
+ * Verifies a chain that may still be growing, a page at a time. A record and the head move in one
+ * transaction, so a head read after the records can only be at or past them: past them means appends
+ * landed meanwhile, and those records must be readable now; behind them means records the head never
+ * vouched for. Every head seen must match the record at its seq.
+ */
+export async function verifyLiveChain(
+  source: LiveChainSource,
+  opts: { pageSize?: number; maxRounds?: number } = {},
+): Promise<ChainVerdict> {
+  const pageSize = opts.pageSize ?? 500;
+  const maxRounds = opts.maxRounds ?? 20;
+  const walker = new ChainWalker();
+  let ahead: AuditHead | null = null;
+  for (let round = 0; round < maxRounds; round++) {
+    for (;;) {
+      const page = await source.page(walker.records, pageSize);
+      for (const r of page) {
+        if (!walker.feed(r)) return walker.verdict(null);
+        if (ahead && walker.records === ahead.seq && walker.lastHash !== ahead.hash)
+          return {
+            ok: false,
+            records: walker.records,
+            brokenAt: ahead.seq,
+            reason: `the chain head's hash is not record ${ahead.seq}'s`,
+          };
+      }
+      if (page.length < pageSize) break;
+    }
+    // Records the head had vouched for before this round's reads began are gone.
+    if (ahead && walker.records < ahead.seq) return walker.verdict(ahead);
+    const head = await source.head();
+    if (!head && walker.records > 0)
+      return { ok: false, records: walker.records, brokenAt: 1, reason: 'the chain head is missing' };
+    if (!head || head.seq <= walker.records) return walker.verdict(head);
+    ahead = head;
+  }
+  // Writers never paused: every record read is linked, and vouched for up to the last head reached.
+  return walker.verdict(null);
 }
 
 export async function readHeadOutsideTx(

@@ -15,7 +15,7 @@ import {
   appendAudit,
   readAuditHead,
   readHeadOutsideTx,
-  verifyChain,
+  verifyLiveChain,
   type AuditEntry,
   type AuditRecord,
   type ChainVerdict,
@@ -633,8 +633,13 @@ export class Repository {
     ).map(({ doc }) => doc);
   }
 
+  /** Safe while other processes append: the walk follows the head until it has caught up. */
   async verifyAudit(): Promise<ChainVerdict> {
-    const head = await readHeadOutsideTx((c, id) => this.store.get(c, id));
-    return verifyChain(await this.readAuditRecords(), head);
+    const verdict = await verifyLiveChain({
+      page: (after, limit) => this.readAuditPage(after, limit),
+      head: () => readHeadOutsideTx((c, id) => this.store.get(c, id)),
+    });
+    // The walk stops at the first broken link; the verdict still says how many records there are.
+    return verdict.ok ? verdict : { ...verdict, records: await this.store.count(AUDIT) };
   }
 }
