@@ -103,6 +103,7 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
     afterState: null,
     error: null,
     attempts: 0,
+    replans: 0,
     leaseUntil: null,
     createdAt: at,
     updatedAt: at,

@@ -17,6 +17,8 @@ import type { BusMessage } from '../../shared/ports/bus.js';
 const ACTOR = 'execute';
 const RUNNABLE: readonly ActionState[] = ['planned', 'approved', 'executing', 'succeeded'];
 const LEASED: readonly ActionState[] = ['executing', 'succeeded'];
+/** "A precondition failure re-reads and re-plans once, then stops." */
+const MAX_REPLANS = 1;
 
 type Step = { ok: true; action: Action } | { ok: false; result: HandlerResult };
 
@@ -76,9 +78,17 @@ export async function handleAction(msg: BusMessage, deps: Deps): Promise<Handler
     }
 
     if (action.step === 'before_captured' || action.step === 'applied') {
-      const outcome = await remediation.apply(asset, action.beforeState, ctx);
-      if (outcome.status === 'conflict')
-        return finish(deps, action, permanent(`not applied: ${outcome.reason}`));
+      let outcome = await remediation.apply(asset, action.beforeState, ctx);
+      if (outcome.status === 'conflict' && outcome.stale && action.replans < MAX_REPLANS) {
+        const r = await replan(deps, action, asset, remediation, ctx, outcome.reason);
+        if (!r.ok) return r.result;
+        action = r.action;
+        outcome = await remediation.apply(asset, action.beforeState, ctx);
+      }
+      if (outcome.status === 'conflict') {
+        const again = outcome.stale ? ' (again after a fresh read and plan)' : '';
+        return finish(deps, action, permanent(`not applied: ${outcome.reason}${again}`));
+      }
       if (outcome.status === 'gone') return finish(deps, action, permanent('the resource no longer exists'));
       const r = await step(
         deps,
@@ -121,6 +131,48 @@ export async function handleAction(msg: BusMessage, deps: Deps): Promise<Handler
   } catch (err) {
     return onError(deps, action, err);
   }
+}
+
+/**
+ * A precondition failed (the resource changed since its before-state was captured, or while the fix was
+ * sent): capture and plan again from the live resource, once. What a human approved must still be the change
+ * to make: a plan that now says something else stops for a new decision instead.
+ */
+async function replan(
+  deps: Deps,
+  action: Action,
+  asset: Asset,
+  remediation: RemediationAction,
+  ctx: ActionContext,
+  why: string,
+): Promise<Step> {
+  const before = await remediation.captureBefore(asset, ctx);
+  const live = before === null ? null : await remediation.readLive(asset, ctx);
+  if (before === null || live === null)
+    return { ok: false, result: await finish(deps, action, permanent('the resource no longer exists')) };
+  const plan = remediation.plan(live, deps.actionSettings);
+  if (action.decision.kind !== 'auto' && plan.description !== action.plan.description)
+    return {
+      ok: false,
+      result: await finish(
+        deps,
+        action,
+        permanent(
+          `not applied: ${why}; the change to make is no longer the one approved (now: ${plan.description})`,
+        ),
+      ),
+    };
+  return step(
+    deps,
+    action,
+    'record_step',
+    { step: 'before_captured', beforeState: before, plan, replans: action.replans + 1 },
+    {
+      reason: `precondition failed: ${why}; re-read and re-planned`,
+      before: action.beforeState,
+      after: before,
+    },
+  );
 }
 
 /** The API calls a step made: what was sent (the plan's writes), the state before and after, and why. */

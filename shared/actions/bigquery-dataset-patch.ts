@@ -228,6 +228,7 @@ export function datasetPatchAction(spec: DatasetPatchSpec): RemediationAction<Da
         return {
           status: 'conflict',
           reason: `the part of ${label(ref)} this fix changes was changed since it was captured (etag ${before.etag} → ${etagOf(live)})`,
+          stale: true,
         };
       }
       // Computed from this re-read and guarded by its etag: a change by anyone since answers 412.
@@ -238,6 +239,7 @@ export function datasetPatchAction(spec: DatasetPatchSpec): RemediationAction<Da
         return {
           status: 'conflict',
           reason: `${label(ref)} changed while the fix was being sent (412 Precondition check failed on etag ${etag})`,
+          stale: true,
         };
       }
       ctx.logger.info('dataset patched', { action: spec.id, dataset: label(ref), etag: etagOf(r.data) });

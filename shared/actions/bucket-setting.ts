@@ -235,6 +235,7 @@ export function bucketPatchAction<V>(spec: BucketPatchSpec<V>): RemediationActio
         return {
           status: 'conflict',
           reason: `bucket ${before.bucket} changed since its state was captured (metageneration ${before.metageneration} → ${liveMg})`,
+          stale: true,
         };
       }
       const r = await patchBucket(
@@ -248,6 +249,7 @@ export function bucketPatchAction<V>(spec: BucketPatchSpec<V>): RemediationActio
         return {
           status: 'conflict',
           reason: `bucket ${before.bucket} changed while the fix was being sent (412 conditionNotMet on metageneration ${before.metageneration})`,
+          stale: true,
         };
       }
       ctx.logger.info('bucket patched', {

@@ -328,7 +328,11 @@ export const diskAttachSnapshotSchedule: RemediationAction<SnapshotScheduleState
     if (!schedule.url)
       return { status: 'conflict', reason: `${describe(t)}: ${schedule.why ?? 'no schedule'}` };
     if (configView(live) !== configView(before.data)) {
-      return { status: 'conflict', reason: `${describe(t)} changed since its state was captured` };
+      return {
+        status: 'conflict',
+        reason: `${describe(t)} changed since its state was captured`,
+        stale: true,
+      };
     }
     const problem = await scheduleProblem(ctx, schedule.url);
     if (problem) return { status: 'conflict', reason: `${describe(t)}: ${problem}` };

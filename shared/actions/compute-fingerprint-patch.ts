@@ -215,6 +215,7 @@ export function fingerprintPatchAction(spec: FingerprintPatchSpec): RemediationA
         return {
           status: 'conflict',
           reason: `${label(ref)} changed while the fix was being sent (412 conditionNotMet on fingerprint ${String(fingerprint)})`,
+          stale: true,
         };
       }
       const data = await get(ctx, ref);

@@ -170,6 +170,7 @@ export const restrictFirewallInternetSource: RemediationAction<FirewallState> = 
       return {
         status: 'conflict',
         reason: `firewall ${project}/${firewall} changed since its state was captured`,
+        stale: true,
       };
     }
     const next = restrictedSourceRanges(sourceRangesOf(live), ctx.settings.firewallSafeSourceRanges);

@@ -170,6 +170,7 @@ export function addRequiredLabelsAction(kind: Kind): RemediationAction<LabelStat
         return {
           status: 'conflict',
           reason: `the labels of ${describe(t)} changed since they were captured (labelFingerprint ${before.labelFingerprint} → ${live.labelFingerprint})`,
+          stale: true,
         };
       }
       const r = await writeLabels(ctx, t, { ...live.labels, ...added }, live.labelFingerprint);
@@ -178,6 +179,7 @@ export function addRequiredLabelsAction(kind: Kind): RemediationAction<LabelStat
         return {
           status: 'conflict',
           reason: `the labels of ${describe(t)} changed while the fix was being sent (412 conditionNotMet on labelFingerprint ${live.labelFingerprint})`,
+          stale: true,
         };
       }
       const afterData = await read(ctx, t);

@@ -197,6 +197,7 @@ export function metadataSettingAction(spec: MetadataSettingSpec): RemediationAct
         return {
           status: 'conflict',
           reason: `${describeTarget(t)} changed since it was captured (fingerprint ${before.fingerprint} → ${live.fingerprint})`,
+          stale: true,
         };
       }
       const next = withItem(live.items, spec.key, spec.value);
@@ -206,6 +207,7 @@ export function metadataSettingAction(spec: MetadataSettingSpec): RemediationAct
         return {
           status: 'conflict',
           reason: `${describeTarget(t)} changed while the fix was being sent (412 conditionNotMet on fingerprint ${live.fingerprint})`,
+          stale: true,
         };
       }
       const afterData = await readTarget(ctx, t);

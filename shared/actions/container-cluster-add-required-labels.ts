@@ -135,6 +135,7 @@ export const clusterAddRequiredLabels: RemediationAction<ClusterLabelState> = {
       return {
         status: 'conflict',
         reason: `the labels of ${describeCluster(ref)} changed while the fix was being sent (400 FAILED_PRECONDITION: labelFingerprint ${live.labelFingerprint} no longer current)`,
+        stale: true,
       };
     }
     const afterData = await getCluster(ctx, ref);

@@ -36,7 +36,7 @@ export async function rereadBeforeApply<L>(
   if (!guard.asCaptured(live)) {
     const reason =
       'what' in guard ? `${guard.what} changed since its state was captured` : guard.changedReason(live);
-    return { outcome: { status: 'conflict', reason } };
+    return { outcome: { status: 'conflict', reason, stale: true } };
   }
   return { live };
 }

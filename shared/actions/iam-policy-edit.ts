@@ -525,6 +525,7 @@ export function iamPolicyAction(spec: IamEditSpec): RemediationAction<IamState> 
         return {
           status: 'conflict',
           reason: `${targetLabel(t)} changed since it was captured (etag ${before.policy.etag} → ${live.etag})`,
+          stale: true,
         };
       }
       const r = await writePolicy(ctx, t, fixed.policy, spec.mask);
@@ -533,6 +534,7 @@ export function iamPolicyAction(spec: IamEditSpec): RemediationAction<IamState> 
         return {
           status: 'conflict',
           reason: `${targetLabel(t)} changed while the fix was being sent (409 ABORTED on etag ${live.etag}); nothing was overwritten`,
+          stale: true,
         };
       }
       ctx.logger.info('IAM policy changed', {

@@ -294,6 +294,7 @@ export function sqlSettingsPatchAction(spec: SqlSettingsPatchSpec): RemediationA
           return {
             status: 'conflict',
             reason: `the settings of ${label(ref)} this fix changes were changed since they were captured (settingsVersion ${String(settingsVersionOf(before.data))} → ${String(settingsVersionOf(live))})`,
+            stale: true,
           };
         }
         // The fix is computed from this re-read and guarded by its settingsVersion: nothing changed since wins.

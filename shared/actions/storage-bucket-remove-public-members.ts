@@ -184,6 +184,7 @@ export const bucketRemovePublicMembers: RemediationAction<BucketPolicyState> = {
       return {
         status: 'conflict',
         reason: `the IAM policy of ${describe(before.bucket)} changed since it was captured (etag ${before.etag} → ${live.etag})`,
+        stale: true,
       };
     }
     const bindings = withoutPublicMembers(live.bindings);
@@ -197,6 +198,7 @@ export const bucketRemovePublicMembers: RemediationAction<BucketPolicyState> = {
       return {
         status: 'conflict',
         reason: `the IAM policy of ${describe(before.bucket)} changed while the fix was being sent (412 conditionNotMet on etag ${live.etag})`,
+        stale: true,
       };
     }
     ctx.logger.info('public members removed from bucket IAM policy', {

@@ -52,8 +52,11 @@ export type ApplyOutcome =
   | { status: 'applied'; after: unknown }
   /** The live resource already has the fixed value: nothing was sent. Applying twice is a no-op. */
   | { status: 'already_applied'; after: unknown }
-  /** The live resource no longer matches the captured before-state (a concurrent change): nothing was sent. */
-  | { status: 'conflict'; reason: string }
+  /**
+   * Nothing was sent, for `reason`. `stale`: only because the resource changed since its before-state was
+   * captured, or while the fix was sent (a precondition failure); a fresh capture and plan may still succeed.
+   */
+  | { status: 'conflict'; reason: string; stale?: boolean }
   | { status: 'gone' };
 
 export type UndoOutcome =

@@ -89,6 +89,8 @@ export const ActionSchema = z.object({
   afterState: z.unknown().nullable(),
   error: z.object({ message: z.string(), retryable: z.boolean(), code: z.string().optional() }).nullable(),
   attempts: z.number().int(),
+  /** Fresh captures after a precondition failure; one is allowed (actions stored before it have none). */
+  replans: z.number().int().nonnegative().default(0),
   leaseUntil: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -246,6 +246,7 @@ describe.each(CASES)('compute.disk.attach-snapshot-schedule on $title', (c) => {
     const outcome = await action.apply(asset, before!, ctx);
     expect(outcome).toEqual({
       status: 'conflict',
+      stale: true,
       reason: expect.stringContaining('changed since its state was captured'),
     });
     expect(posts(h)).toHaveLength(0);

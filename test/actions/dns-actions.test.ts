@@ -191,7 +191,11 @@ describe.each(CASES)('$action.id on $title', (c) => {
       { match: { method: 'GET', pathPattern: c.resourcePath }, concurrentModification: true, times: 1 },
     ]);
     const outcome = await c.action.apply(asset, before, ctx);
-    expect(outcome).toMatchObject({ status: 'conflict', reason: expect.stringMatching(/changed since/) });
+    expect(outcome).toMatchObject({
+      status: 'conflict',
+      stale: true,
+      reason: expect.stringMatching(/changed since/),
+    });
     expect(writes(h, c)).toBe(0);
     const data = h.twin.getAsset(asset.name)?.resource?.data ?? {};
     expect(data['description']).toMatch(/^changed by someone else/);

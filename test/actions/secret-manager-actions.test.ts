@@ -145,7 +145,11 @@ describe('secretmanager.secret.remove-public-members', () => {
       { match: { method: 'POST', pathPattern: WRITE.path }, concurrentModification: true, times: 1 },
     ]);
     const outcome = await action.apply(asset, before!, ctx);
-    expect(outcome).toMatchObject({ status: 'conflict', reason: expect.stringContaining('409 ABORTED') });
+    expect(outcome).toMatchObject({
+      status: 'conflict',
+      stale: true,
+      reason: expect.stringContaining('409 ABORTED'),
+    });
     const now = h.twin.getAsset(asset.name);
     expect(publicGrants(now)).toEqual(publicGrants(asset));
     expect(now?.iamPolicy?.bindings.some((b) => b.members.includes('user:someone-else@example.com'))).toBe(

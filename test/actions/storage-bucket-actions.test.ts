@@ -119,7 +119,11 @@ describe('storage.bucket.enforce-public-access-prevention', () => {
     await (await h.cloud.storage()).bucket(BUCKET).setMetadata({ labels: { owner: 'human' } });
     const sent = patches(h);
     const outcome = await action.apply(asset, before, ctx);
-    expect(outcome).toEqual({ status: 'conflict', reason: expect.stringContaining('metageneration 2 → 3') });
+    expect(outcome).toEqual({
+      status: 'conflict',
+      stale: true,
+      reason: expect.stringContaining('metageneration 2 → 3'),
+    });
     expect(patches(h)).toBe(sent);
   });
 
@@ -459,7 +463,7 @@ describe.each(PATCH_CASES)('$action.id on $title', (c) => {
     const before = await c.action.captureBefore(asset, ctx);
     h.twin.setFaults([{ match: { method: 'PATCH' }, concurrentModification: true, times: 1 }]);
     const outcome = await c.action.apply(asset, before, ctx);
-    expect(outcome).toEqual({ status: 'conflict', reason: expect.stringContaining('412') });
+    expect(outcome).toEqual({ status: 'conflict', stale: true, reason: expect.stringContaining('412') });
     const data = h.twin.getAsset(asset.name)?.resource?.data ?? {};
     expect((data['labels'] as Data)['changed-by']).toBe('someone-else-3');
     expect(c.field(data)).toEqual(c.field(asset.resource?.data ?? {}));
@@ -473,6 +477,7 @@ describe.each(PATCH_CASES)('$action.id on $title', (c) => {
     const sent = patchCount(h);
     expect(await c.action.apply(asset, before, ctx)).toEqual({
       status: 'conflict',
+      stale: true,
       reason: expect.stringContaining('metageneration 2 → 3'),
     });
     expect(patchCount(h)).toBe(sent);
@@ -727,7 +732,7 @@ describe('storage.bucket.remove-public-members', () => {
     const before = await action.captureBefore(asset, ctx);
     h.twin.setFaults([{ match: { method: 'PUT' }, concurrentModification: true, times: 1 }]);
     const outcome = await action.apply(asset, before!, ctx);
-    expect(outcome).toEqual({ status: 'conflict', reason: expect.stringContaining('412') });
+    expect(outcome).toEqual({ status: 'conflict', stale: true, reason: expect.stringContaining('412') });
     const bindings = h.twin.getAsset(PUBLIC_NAME)?.iamPolicy?.bindings ?? [];
     expect(bindings.some((b) => b.members.includes('allUsers'))).toBe(true);
     expect(bindings.some((b) => b.members.includes('user:someone-else@example.com'))).toBe(true);
@@ -743,6 +748,7 @@ describe('storage.bucket.remove-public-members', () => {
     ]);
     expect(await action.apply(asset, before!, ctx)).toEqual({
       status: 'conflict',
+      stale: true,
       reason: expect.stringContaining('changed since it was captured'),
     });
     expect(puts(h)).toBe(0);

@@ -138,6 +138,7 @@ describeIf('the action lifecycle on Firestore (emulator)', () => {
           afterState: null,
           error: null,
           attempts: 0,
+          replans: 0,
           leaseUntil: null,
           createdAt: clock.now().toISOString(),
           updatedAt: clock.now().toISOString(),

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { RemediationAction } from '../../shared/actions/types.js';
@@ -8,6 +8,7 @@ import type { Asset } from '../../shared/model/asset.js';
 import { MemoryLogger } from '../../shared/ports/logger.js';
 import { startEmbedded, type Embedded } from '../../shared/roots/embedded.js';
 import type { FaultRule } from '../../shared/twin/faults.js';
+import { projectRoot } from '../../shared/util/project-root.js';
 
 const ORG = 'organizations/1';
 const ANCESTORS = ['projects/42', 'folders/7', ORG];
@@ -89,24 +90,31 @@ function inventory(): Asset[] {
 }
 
 const open: Array<{ engine: Embedded; dir: string }> = [];
-async function start(faults: FaultRule[] = [], assets: Asset[] = inventory()): Promise<Embedded> {
+async function start(
+  faults: FaultRule[] = [],
+  assets: Asset[] = inventory(),
+  policiesDir?: string,
+): Promise<Embedded> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'warden-faults-'));
   const engine = await startEmbedded({
     stateDir: dir,
     assets,
     scope: ORG,
     logger: new MemoryLogger(),
+    ...(policiesDir ? { policiesDir } : {}),
   });
   engine.twin.setFaults(faults);
   open.push({ engine, dir });
   return engine;
 }
 
+const scratch: string[] = [];
 afterEach(async () => {
   for (const { engine, dir } of open.splice(0)) {
     await engine.close();
     await rm(dir, { recursive: true, force: true });
   }
+  for (const dir of scratch.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 /** The action on the resource for the SSH/RDP or public-bucket policy (other policies may add their own). */
@@ -159,14 +167,99 @@ describe('execute under faults', () => {
     expect(finding?.status).toBe('open');
   });
 
-  it('a concurrent human change between read and write is never overwritten', async () => {
+  it('a concurrent change between read and write fails the precondition; a fresh read and plan applies the fix on top of it, keeping it', async () => {
+    const engine = await start([
+      {
+        match: { method: 'PATCH', pathPattern: '/storage/v1/b/dev-public' },
+        concurrentModification: true,
+        times: 1,
+      },
+    ]);
+    await engine.sweep();
+    const a = await actionOn(engine, BUCKET);
+    expect(a).toMatchObject({ state: 'verified', replans: 1 });
+    const patches = engine.twin.requests.filter(
+      (r) => r.method === 'PATCH' && r.path === '/storage/v1/b/dev-public',
+    );
+    expect(patches.map((r) => r.status)).toEqual([412, 200]);
+    const data = engine.twin.getAsset(BUCKET)?.resource?.data as Record<string, Record<string, unknown>>;
+    expect(data['iamConfiguration']?.['publicAccessPrevention']).toBe('enforced');
+    // The other writer's change survives, and is in the before-state an undo would restore.
+    expect(data['labels']?.['changed-by']).toMatch(/^someone-else-/);
+    expect((a.beforeState as { data: { labels: Record<string, string> } }).data.labels['changed-by']).toMatch(
+      /^someone-else-/,
+    );
+    const replanned = (await engine.deps.repo.readAuditRecords()).filter(
+      (r) => r['subject'] === a.id && String(r['reason']).includes('re-read and re-planned'),
+    );
+    expect(replanned).toHaveLength(1);
+    expect(String(replanned[0]!['reason'])).toMatch(/412 conditionNotMet/);
+  });
+
+  it('a resource that keeps changing is re-read and re-planned once, then the action stops without overwriting anything', async () => {
     const engine = await start([
       { match: { method: 'PATCH', pathPattern: '/storage/v1/b/dev-public' }, concurrentModification: true },
     ]);
     await engine.sweep();
     const a = await actionOn(engine, BUCKET);
-    expect(a.state).toBe('failed');
-    expect(a.error?.message).toMatch(/not applied/);
+    expect(a).toMatchObject({ state: 'failed', replans: 1, error: { retryable: false } });
+    expect(a.error?.message).toMatch(/not applied: .*again after a fresh read and plan/);
+    const patches = engine.twin.requests.filter(
+      (r) => r.method === 'PATCH' && r.path === '/storage/v1/b/dev-public',
+    );
+    expect(patches.map((r) => r.status)).toEqual([412, 412]);
+    const iam = engine.twin.getAsset(BUCKET)?.resource?.data['iamConfiguration'] as Record<string, unknown>;
+    expect(iam['publicAccessPrevention']).not.toBe('enforced');
+  });
+
+  it('after a precondition failure, an approved action whose fresh plan says something else stops for a new decision', async () => {
+    // A change freeze turns the automatic fix into one a human approves.
+    const policiesDir = await mkdtemp(path.join(os.tmpdir(), 'warden-faults-policies-'));
+    scratch.push(policiesDir);
+    await cp(path.join(projectRoot(), 'policies'), policiesDir, { recursive: true });
+    const automation = path.join(policiesDir, 'automation.yaml');
+    const yaml = await readFile(automation, 'utf8');
+    expect(yaml).toContain('  freeze: []');
+    await writeFile(
+      automation,
+      yaml.replace(
+        '  freeze: []',
+        '  freeze: [{ start: "2000-01-01T00:00:00Z", end: "2999-01-01T00:00:00Z", reason: "test" }]',
+      ),
+    );
+    const engine = await start(
+      [
+        {
+          match: { method: 'PATCH', pathPattern: '/storage/v1/b/dev-public' },
+          concurrentModification: true,
+          times: 1,
+        },
+      ],
+      inventory(),
+      policiesDir,
+    );
+    let plans = 0;
+    swapAction(engine, 'storage.bucket.enforce-public-access-prevention', (real) => ({
+      ...real,
+      plan: (asset, settings) => {
+        const p = real.plan(asset, settings);
+        plans += 1;
+        // The fresh read (the second plan made while executing) tells of a different change.
+        return plans > 1 ? { ...p, description: `${p.description} (and something else)` } : p;
+      },
+    }));
+    await engine.sweep();
+    const held = await actionOn(engine, BUCKET);
+    expect(held).toMatchObject({ state: 'awaiting_approval', decision: { kind: 'approve' } });
+    plans = 1;
+    await engine.deps.repo.fire(held.id, 'approve', { audit: { actor: 'user:alice', reason: 'ok' } });
+    await engine.deps.bus.publish('actions', { data: { kind: 'action', actionId: held.id } });
+    await engine.deps.bus.drain();
+    const a = await actionOn(engine, BUCKET);
+    expect(a).toMatchObject({ state: 'failed', replans: 0 });
+    expect(a.error?.message).toMatch(
+      /412 conditionNotMet.*no longer the one approved \(now: .*and something else\)/,
+    );
     const iam = engine.twin.getAsset(BUCKET)?.resource?.data['iamConfiguration'] as Record<string, unknown>;
     expect(iam['publicAccessPrevention']).not.toBe('enforced');
   });

@@ -134,6 +134,7 @@ export async function apiWorld(config: EngineConfig, authenticate?: Authenticato
         afterState: null,
         error: null,
         attempts: 0,
+        replans: 0,
         leaseUntil: null,
         createdAt: now,
         updatedAt: now,

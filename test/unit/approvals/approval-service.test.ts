@@ -103,6 +103,7 @@ async function seedAction(w: World, risk: Risk, project = 'projects/558120439716
     afterState: null,
     error: null,
     attempts: 0,
+    replans: 0,
     leaseUntil: null,
     createdAt: now,
     updatedAt: now,

@@ -102,6 +102,7 @@ describe('the repository writes only legal transitions', () => {
     afterState: null,
     error: null,
     attempts: 0,
+    replans: 0,
     leaseUntil: null,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
