@@ -36,3 +36,27 @@ resource "google_pubsub_topic_iam_member" "asset_feed_publisher" {
 
   depends_on = [google_project_service.enabled]
 }
+
+# Who changed what. CAI feed messages do not name the author of a change; Admin Activity audit logs do
+# (protoPayload.authenticationInfo.principalEmail), so the person whose change a fix answers is named as
+# its requester and can never approve it. Warden's own writes are left out: the engine is never an author.
+resource "google_logging_organization_sink" "change_log" {
+  name             = "${var.prefix}change-log"
+  org_id           = var.org_id
+  include_children = true
+  destination      = "pubsub.googleapis.com/${google_pubsub_topic.bus["change-log"].id}"
+  filter = join(" AND ", [
+    "logName:\"cloudaudit.googleapis.com%2Factivity\"",
+    "protoPayload.@type=\"type.googleapis.com/google.cloud.audit.AuditLog\"",
+    "severity<ERROR",
+    "protoPayload.authenticationInfo.principalEmail!=\"${google_service_account.function["execute"].email}\"",
+  ])
+}
+
+# The sink's own writer identity publishes the entries.
+resource "google_pubsub_topic_iam_member" "change_log_publisher" {
+  project = var.project_id
+  topic   = google_pubsub_topic.bus["change-log"].name
+  role    = "roles/pubsub.publisher"
+  member  = google_logging_organization_sink.change_log.writer_identity
+}

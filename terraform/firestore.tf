@@ -23,6 +23,7 @@ locals {
     "rate-counters"    = "by id (one per scope and window) in transactions"
     "run-caps"         = "by id (one per sweep and policy) in transactions"
     "change-locks"     = "by id (one per resource and action type: the latest action making that change) in transactions"
+    "change-authors"   = "by id (one per resource name: who changed it, from the audit log sink) in transactions"
   }
 
   # Large JSON-text and map fields no query filters or orders on: excluded from single-field indexing to

@@ -34,6 +34,16 @@ locals {
       max_instances = 1
       secrets       = {}
     }
+    "detect-authors" = {
+      entry_point     = "detect-authors"
+      description     = "Cloud Audit Logs entry -> who changed which resource (named as requester; never an approver)"
+      topic           = "change-log"
+      publishes       = []
+      timeout_seconds = 60
+      memory          = "256Mi"
+      max_instances   = 10
+      secrets         = {}
+    }
     "assess-risk" = {
       entry_point     = "assess-risk"
       description     = "Finding -> risk decision -> action (auto, approval, recommend, suppress)"

@@ -1,6 +1,7 @@
 # Least privilege, per function (what each may do is summarised in README.md):
 #
 #   detect        Firestore; publish findings.                       (the feed message carries the asset)
+#   detect-authors  Firestore.                                      (the log sink's message names who changed what)
 #   detect-sweep  Firestore; publish findings, actions; read Cloud Asset Inventory across the organization.
 #   assess-risk   Firestore; publish actions, approval-requests.
 #   execute       Firestore; publish outcomes; the custom role below, nothing else, on the organization

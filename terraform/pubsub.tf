@@ -2,6 +2,7 @@ locals {
   # shared/model/topics.ts TOPICS, without the prefix (test/deploy checks the two agree).
   topics = [
     "asset-changes",
+    "change-log",
     "scc-findings",
     "sweeps",
     "findings",

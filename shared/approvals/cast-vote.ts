@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../engine/audit-chain.js';
+import { changeAuthorsOf } from './change-authors.js';
 import type { ApprovalDeps } from './deps.js';
 import { identityKey } from './identity.js';
 import { expireIfDue, judgeVote, type VoteInput, type VoteOutcome } from './judge.js';
@@ -30,11 +31,18 @@ export async function castVote(
     await withdraw(deps, id, `the action is now ${opened.action.state}`);
 
   const key = identityKey(input.voter);
+  // Read before the transaction, which reads only the request. An audit entry landing between this read and
+  // the vote is missed by this vote alone: entries arrive seconds after a change, votes minutes after.
+  const authors = await changeAuthorsOf(
+    deps,
+    opened.action,
+    await deps.core.repo.getFinding(opened.action.findingId),
+  );
   const judged = await deps.approvals.change<{ outcome: VoteOutcome; request: ApprovalRequest }>(
     id,
     (current, now) => {
       const request = current!;
-      const { outcome, next } = judgeVote(request, input, deps.rules, now);
+      const { outcome, next } = judgeVote(request, input, deps.rules, now, authors);
       if (outcome.kind === 'refused') {
         const expired = outcome.reason === 'expired' ? expireIfDue(request, now) : null;
         if (!expired) return { result: { outcome, request } };

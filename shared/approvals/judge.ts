@@ -41,6 +41,8 @@ export function judgeVote(
   input: VoteInput,
   rules: ApprovalRules,
   now: Date,
+  /** Authors of the change found since the request was made (identity keys); they are requesters too. */
+  lateAuthors: readonly string[] = [],
 ): Judgement {
   const refuse = (reason: Refusal, detail: string): Judgement => ({
     outcome: { kind: 'refused', reason, detail },
@@ -62,9 +64,11 @@ export function judgeVote(
   if (now.toISOString() >= request.expiresAt)
     return refuse('expired', `this request expired at ${request.expiresAt}; nothing was changed`);
   const mine = new Set([key, ...rules.keysOf(person)]);
-  const requestedByVoter = request.requester.some((r) => mine.has(r) || rules.personOf(r) === person);
-  if (input.vote === 'approve' && requestedByVoter)
+  const isVoter = (r: string) => mine.has(r) || rules.personOf(r) === person;
+  if (input.vote === 'approve' && request.requester.some(isVoter))
     return refuse('self_approval', `${person} requested this change and cannot approve it`);
+  if (input.vote === 'approve' && lateAuthors.some(isVoter))
+    return refuse('self_approval', `${person} made the change this fix answers and cannot approve it`);
 
   const previous = request.votes.find((v) => v.person === person);
   if (previous && (previous.vote === input.vote || previous.vote === 'reject'))

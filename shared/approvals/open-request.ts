@@ -2,6 +2,7 @@ import type { Action } from '../model/action.js';
 import type { Finding } from '../model/finding.js';
 import { ChatError } from '../ports/chat.js';
 import { approvalMessage } from '../slack/approval-message.js';
+import { changeAuthorsOf } from './change-authors.js';
 import type { ApprovalDeps } from './deps.js';
 import { WARDEN_REQUESTER } from './identity.js';
 import type { ApprovalRequest } from './request.js';
@@ -22,11 +23,16 @@ export function scopeOf(action: Action, finding: Finding | null): string[] {
 }
 
 /**
- * Who asked for the change. The engine records no author of asset changes (Cloud Asset Inventory feeds do
- * not carry one), so every request is Warden's own today; a request made on a person's behalf passes them.
+ * Who asked for the change: the people whose recorded changes the fix answers (Cloud Audit Logs, through
+ * the change-log sink), else Warden itself. A request made on a person's behalf passes them instead.
  */
-export function requesterOf(_finding: Finding | null): string[] {
-  return [WARDEN_REQUESTER];
+export async function requesterOf(
+  deps: ApprovalDeps,
+  action: Action,
+  finding: Finding | null,
+): Promise<string[]> {
+  const authors = await changeAuthorsOf(deps, action, finding);
+  return authors.length > 0 ? authors : [WARDEN_REQUESTER];
 }
 
 /**
@@ -55,7 +61,7 @@ export async function openRequest(
     risk,
     scope,
     teams,
-    requester: requester ?? requesterOf(finding),
+    requester: requester ?? (await requesterOf(deps, action, finding)),
     requiredApprovals: deps.rules.quorum(risk),
     createdAt: action.createdAt,
     expiresAt: new Date(new Date(action.createdAt).getTime() + deps.rules.expiryMs(risk)).toISOString(),

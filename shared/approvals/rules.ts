@@ -70,6 +70,11 @@ export const ApprovalsFileSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Who changed the resource (Cloud Audit Logs) from this long before its finding opened counts as the
+     * change's author: named as requester, never an approver of the fix.
+     */
+    author_lookback: DurationSchema.prefault('24h'),
     channels: z
       .object({
         default: ChannelSchema,
@@ -223,6 +228,10 @@ export class ApprovalRules {
 
   expiryMs(risk: Risk): number {
     return this.file.expiry[risk];
+  }
+
+  get authorLookbackMs(): number {
+    return this.file.author_lookback;
   }
 
   /** People able to approve (teams, risk): a quorum larger than this can never be met. */

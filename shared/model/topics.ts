@@ -1,6 +1,8 @@
 /** Topic names without the configurable prefix (design §1). */
 export const TOPICS = [
   'asset-changes',
+  /** Cloud Audit Logs entries from the organization's log sink: who changed what. */
+  'change-log',
   'scc-findings',
   'sweeps',
   'findings',

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { handleFinding } from '../../functions/assess-risk/handler.js';
 import { handleAssetChange } from '../../functions/detect/handle-asset-change.js';
+import { handleChangeLog } from '../../functions/detect/handle-change-log.js';
 import { handleSweep, type SweepReport } from '../../functions/detect/handle-sweep.js';
 import { handleAction } from '../../functions/execute/handler.js';
 import { handleOutcome } from '../../functions/report/handler.js';
@@ -122,6 +123,10 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
     async (m) => void (await runHandler('asset-changes', handleAssetChange, m, deps)),
   );
   await bus.subscribe('sweeps', async (m) => void (await runHandler('sweeps', handleSweep, m, deps)));
+  await bus.subscribe(
+    'change-log',
+    async (m) => void (await runHandler('change-log', handleChangeLog, m, deps)),
+  );
   await bus.subscribe('findings', async (m) => void (await runHandler('findings', handleFinding, m, deps)));
   await bus.subscribe('actions', async (m) => void (await runHandler('actions', handleAction, m, deps)));
   await bus.subscribe('outcomes', async (m) => void (await runHandler('outcomes', handleOutcome, m, deps)));

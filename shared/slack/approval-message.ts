@@ -34,9 +34,10 @@ function requesterText(request: ApprovalRequest, rules: ApprovalRules): string {
     .map((r) => {
       if (r === WARDEN_REQUESTER) return 'Warden (automatic detection)';
       const person = rules.personOf(r);
-      return person ? who(person, rules) : esc(r);
+      return person ? who(person, rules) : esc(r.replace(/^google:/, ''));
     })
-    .join(', ');
+    .join(', ')
+    .concat(request.requester.includes(WARDEN_REQUESTER) ? '' : ' (whose change triggered it)');
 }
 
 function planText(action: Action): string {

@@ -483,6 +483,7 @@ const CLOUD_CLIENT_IAM: Record<string, string> = {
 const HANDLER_MODULES: Record<string, string> = {
   detect: 'functions/detect/handle-asset-change.ts',
   'detect-sweep': 'functions/detect/handle-sweep.ts',
+  'detect-authors': 'functions/detect/handle-change-log.ts',
   'assess-risk': 'functions/assess-risk/handler.ts',
   execute: 'functions/execute/handler.ts',
   report: 'functions/report/handler.ts',
@@ -510,20 +511,6 @@ const COMPOSITE_QUERIES: ReadonlyArray<{
 ];
 
 /** Files whose collection constants make up the store's schema (plus any other direct store user). */
-const COLLECTION_SOURCES = [
-  'shared/engine/repository.ts',
-  'shared/engine/audit-chain.ts',
-  'shared/engine/asset-state.ts',
-  'functions/detect/handle-sweep.ts',
-  'shared/approvals/approval-store.ts',
-  'shared/approvals/notifications.ts',
-  'shared/slack/replay-guard.ts',
-  'shared/api/engine-status.ts',
-  'shared/engine/circuit-breaker.ts',
-  'shared/engine/rate-limits.ts',
-  'shared/engine/run-cap.ts',
-];
-
 /** Environment variables from-environment.ts reads that terraform deliberately does not set, and why. */
 const ENV_NOT_SET_BY_TERRAFORM: Record<string, string> = {
   GCLOUD_PROJECT: 'legacy alias of GOOGLE_CLOUD_PROJECT',
@@ -1120,13 +1107,19 @@ describe('least privilege', () => {
 });
 
 describe('Firestore', () => {
+  /** Every collection constant any store or transaction call in shared/ or functions/ is made with. */
   async function collectionsInCode(): Promise<Set<string>> {
-    const constants = new Map<string, string>();
+    const constants = new Map<string, Set<string>>();
     const used = new Set<string>();
-    for (const file of COLLECTION_SOURCES) {
-      const text = await source(file);
+    const files = [
+      ...(await walk(path.join(ROOT, 'shared'))),
+      ...(await walk(path.join(ROOT, 'functions'))),
+    ].filter((f) => f.endsWith('.ts'));
+    for (const file of files) {
+      const text = await readFile(file, 'utf8');
       for (const m of text.matchAll(/(?:export\s+)?const\s+([A-Z_]+)\s*=\s*'([^']+)'/g)) {
-        constants.set(m[1] ?? '', m[2] ?? '');
+        const values = constants.get(m[1] ?? '') ?? new Set<string>();
+        constants.set(m[1] ?? '', values.add(m[2] ?? ''));
       }
       for (const m of text.matchAll(/\b(?:store|tx)\.(?:get|set|query|count|delete)\(\s*([A-Z_]+)\b/g)) {
         used.add(m[1] ?? '');
@@ -1134,10 +1127,12 @@ describe('Firestore', () => {
     }
     const names = new Set<string>();
     for (const c of used) {
-      const value = constants.get(c);
-      if (value === undefined)
-        throw new Error(`collection constant ${c} is not defined in ${COLLECTION_SOURCES}`);
-      names.add(value);
+      const values = constants.get(c);
+      if (values?.size !== 1)
+        throw new Error(
+          `collection constant ${c} is defined ${values?.size ?? 0} times with different values`,
+        );
+      names.add([...values][0]!);
     }
     return names;
   }
@@ -1224,6 +1219,34 @@ describe('Cloud Asset Inventory feeds', () => {
     expect(grant['topic']).toBe('${google_pubsub_topic.bus["asset-changes"].name}');
     expect(grant['role']).toBe('roles/pubsub.publisher');
     expect(grant['member']).toBe('${local.asset_service_agent}');
+  });
+});
+
+describe('audit log sink (who changed what)', () => {
+  it("sends the organization's successful Admin Activity entries, not Warden's own, to change-log", () => {
+    const sink = resource(tf, 'google_logging_organization_sink.change_log');
+    expect(sink['org_id']).toBe('${var.org_id}');
+    expect(sink['include_children']).toBe(true);
+    expect(sink['destination']).toBe('pubsub.googleapis.com/${google_pubsub_topic.bus["change-log"].id}');
+    const filter = JSON.stringify(sink['filter']);
+    for (const part of [
+      'cloudaudit.googleapis.com%2Factivity',
+      'type.googleapis.com/google.cloud.audit.AuditLog',
+      'severity<ERROR',
+      'principalEmail!=',
+      'google_service_account.function[\\"execute\\"].email',
+    ])
+      expect(filter).toContain(part);
+  });
+
+  it("lets the sink's writer identity publish there, and detect-authors consume it", () => {
+    const grant = resource(tf, 'google_pubsub_topic_iam_member.change_log_publisher');
+    expect(grant['topic']).toBe('${google_pubsub_topic.bus["change-log"].name}');
+    expect(grant['role']).toBe('roles/pubsub.publisher');
+    expect(grant['member']).toBe('${google_logging_organization_sink.change_log.writer_identity}');
+    expect(body((local(tf, 'functions') as Obj)['detect-authors'], 'detect-authors')['topic']).toBe(
+      'change-log',
+    );
   });
 });
 

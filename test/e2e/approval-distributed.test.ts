@@ -8,7 +8,7 @@ import path from 'node:path';
 import { register as registerApi } from '../../functions/api/index.js';
 import type { SlackFunctionDeps } from '../../functions/api/slack-handler.js';
 import { register as registerAssessRisk } from '../../functions/assess-risk/index.js';
-import { register as registerDetect } from '../../functions/detect/index.js';
+import { register as registerDetect, registerChangeLog } from '../../functions/detect/index.js';
 import { register as registerExecute } from '../../functions/execute/index.js';
 import { register as registerReport } from '../../functions/report/index.js';
 import { register as registerRequestApproval } from '../../functions/request-approval/index.js';
@@ -16,6 +16,7 @@ import { apiTokenAuthenticator } from '../../shared/api/auth.js';
 import type { ApiDeps } from '../../shared/api/router.js';
 import type { ApprovalDeps } from '../../shared/approvals/deps.js';
 import type { Deps } from '../../shared/engine/deps.js';
+import { changeAuthorsSince } from '../../shared/engine/change-authors.js';
 import { findingId } from '../../shared/engine/repository.js';
 import type { Asset } from '../../shared/model/asset.js';
 import { topicName, type Topic } from '../../shared/model/topics.js';
@@ -87,6 +88,7 @@ const bucket: Asset = {
 
 const SUBSCRIBED: Array<{ fn: string; topic: Topic }> = [
   { fn: 'detect', topic: 'asset-changes' },
+  { fn: 'detect-authors', topic: 'change-log' },
   { fn: 'assess-risk', topic: 'findings' },
   { fn: 'request-approval', topic: 'approval-requests' },
   { fn: 'execute', topic: 'actions' },
@@ -135,6 +137,7 @@ describeE2e(
         path.join(dir, 'approvals.yaml'),
         `people:
   bob: { slack: U0BOB, google: bob@example.com }
+  carol: { google: carol@example.com }
 groups:
   web: { members: [bob], teams: [web], risks: [medium] }
 teams:
@@ -179,6 +182,7 @@ local_approver: bob
       };
       const getCore = async () => core!;
       registerDetect(getCore);
+      registerChangeLog(getCore);
       registerAssessRisk(getCore);
       registerExecute(getCore);
       registerReport(getCore);
@@ -190,6 +194,7 @@ local_approver: bob
 
       for (const t of [
         'asset-changes',
+        'change-log',
         'findings',
         'actions',
         'outcomes',
@@ -233,6 +238,25 @@ local_approver: bob
         priorAssetState: 'PRESENT',
         window: { startTime: '2026-11-02T10:00:00Z' },
       };
+      // Carol's change, as the organization's audit log sink delivers it, arrives before the feed message.
+      const entry = {
+        logName: 'organizations/123456789012/logs/cloudaudit.googleapis.com%2Factivity',
+        insertId: 'carol-1',
+        timestamp: new Date(Date.now() - 60_000).toISOString(),
+        protoPayload: {
+          '@type': 'type.googleapis.com/google.cloud.audit.AuditLog',
+          serviceName: 'storage.googleapis.com',
+          methodName: 'storage.buckets.update',
+          resourceName: `projects/_/buckets/${BUCKET}`,
+          authenticationInfo: { principalEmail: 'carol@example.com' },
+        },
+      };
+      await pubsub!.topic(topicName(prefix, 'change-log')).publishMessage({ json: entry });
+      await until('the change author to be recorded', async () =>
+        (await changeAuthorsSince(core!.repo.store, [NAME], '2000-01-01T00:00:00Z')).length > 0
+          ? true
+          : undefined,
+      );
       await pubsub!.topic(topicName(prefix, 'asset-changes')).publishMessage({ json: feed });
       const fid = findingId('storage-bucket-uniform-access-disabled', NAME);
       const request = await until('the approval message', async () => {
@@ -240,7 +264,15 @@ local_approver: bob
         const r = action ? await approvals!.approvals.get(action.id) : null;
         return r?.message ? r : undefined;
       });
-      expect(request).toMatchObject({ status: 'pending', teams: ['web'], message: { channel: 'C0WEB' } });
+      expect(request).toMatchObject({
+        status: 'pending',
+        teams: ['web'],
+        requester: ['google:carol@example.com'],
+        message: { channel: 'C0WEB' },
+      });
+      expect(JSON.stringify(slack!.message('C0WEB', request.message!.ts)?.blocks)).toContain(
+        'carol (whose change triggered it)',
+      );
       expect(slack!.calls.filter((c) => c.method === 'chat.postMessage')).toHaveLength(1);
 
       // Slack's click, signed; the endpoint answers at once and hands the vote on through Pub/Sub.

@@ -8,6 +8,7 @@ import { expireApprovals } from '../../../shared/approvals/expire.js';
 import type { Identity } from '../../../shared/approvals/identity.js';
 import { openRequest, postRequestMessage } from '../../../shared/approvals/open-request.js';
 import { runApprovalTick } from '../../../shared/approvals/tick.js';
+import { recordChangeAuthor } from '../../../shared/engine/change-authors.js';
 import { createCloudClients } from '../../../shared/cloud/clients.js';
 import type { Action } from '../../../shared/model/action.js';
 import type { Risk } from '../../../shared/model/policy.js';
@@ -276,6 +277,44 @@ describe('votes', () => {
     expect(await snapshot(w, a.id)).toEqual(before);
     // Another approver of the team may.
     expect((await vote(w, a.id, slack('U0ALICE'))).outcome.kind).toBe('approved');
+  });
+
+  it('names the author of the change (Cloud Audit Logs) as requester; authors, known early or late, never approve', async () => {
+    const w = await world();
+    const a = await seedAction(w, 'high');
+    const change = (principal: string, at: string, insertId: string) =>
+      recordChangeAuthor(w.deps.core.repo.store, {
+        insertId,
+        principal,
+        at,
+        method: 'storage.setIamPermissions',
+        resourceNames: [a.resourceName],
+      });
+    // Bob's change an hour before; Dave's two days before, outside the 24 h lookback.
+    await change('bob@example.com', '2026-11-01T09:00:00Z', 'e1');
+    await change('dave@example.com', '2026-10-30T09:00:00Z', 'e2');
+    expect(await change('bob@example.com', '2026-11-01T09:00:00Z', 'e1')).toBe('duplicate');
+    const opened = await openRequest(w.deps, a.id);
+    expect(opened).toMatchObject({ status: 'opened', request: { requester: ['google:bob@example.com'] } });
+    await postRequestMessage(w.deps, a.id);
+    expect(JSON.stringify(w.chat.list()[0]?.blocks)).toContain('<@U0BOB> (whose change triggered it)');
+    expect((await vote(w, a.id, slack('U0BOB'))).outcome).toMatchObject({
+      reason: 'self_approval',
+      detail: 'bob requested this change and cannot approve it',
+    });
+    // Alice changes it again while the request waits: her vote is refused too, though she is no requester.
+    await change('alice@example.com', '2026-11-01T10:05:00Z', 'e3');
+    const before = await snapshot(w, a.id);
+    expect((await vote(w, a.id, slack('U0ALICE'))).outcome).toMatchObject({
+      reason: 'self_approval',
+      detail: 'alice made the change this fix answers and cannot approve it',
+    });
+    expect(await snapshot(w, a.id)).toEqual(before);
+    // Carol never touched it; Dave's change is older than the lookback: together they are the quorum of two.
+    expect((await vote(w, a.id, slack('U0CAROL'))).outcome.kind).toBe('pending');
+    expect((await vote(w, a.id, { kind: 'google', email: 'dave@example.com' })).outcome.kind).toBe(
+      'approved',
+    );
   });
 
   it('a stranger’s click on an expired request records nothing; an approver’s records the expiry', async () => {
