@@ -7,7 +7,7 @@ import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
 import { explainDecision } from '../../shared/engine/repository.js';
 import type { Action, ActionState, Plan } from '../../shared/model/action.js';
 import { labelsOf, type Asset } from '../../shared/model/asset.js';
-import { FindingEventSchema } from '../../shared/model/events.js';
+import { FindingEventSchema, REQUESTED_BY_ATTRIBUTE } from '../../shared/model/events.js';
 import type { BusMessage } from '../../shared/ports/bus.js';
 import { stableId } from '../../shared/ports/ids.js';
 
@@ -104,6 +104,7 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
     error: null,
     attempts: 0,
     replans: 0,
+    requestedBy: msg.attributes[REQUESTED_BY_ATTRIBUTE] || null,
     leaseUntil: null,
     createdAt: at,
     updatedAt: at,

@@ -12,14 +12,19 @@ import { trackedAssetTypes } from '../../shared/engine/asset-scope.js';
 import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
 import { openRunCaps } from '../../shared/engine/run-cap.js';
 import type { ActionState } from '../../shared/model/action.js';
-import { SweepEventSchema, type FindingEvent, type OutcomeEvent } from '../../shared/model/events.js';
+import {
+  REQUESTED_BY_ATTRIBUTE,
+  SweepEventSchema,
+  type FindingEvent,
+  type OutcomeEvent,
+} from '../../shared/model/events.js';
 import type { Finding } from '../../shared/model/finding.js';
 import type { ContentType } from '../../shared/model/asset.js';
 import type { BusMessage } from '../../shared/ports/bus.js';
 import { comparableTime } from '../../shared/util/timestamps.js';
 
 const ACTOR = 'sweep';
-const SWEEPS = 'sweeps';
+export const SWEEPS = 'sweeps';
 const CONTENT_TYPES: ContentType[] = ['RESOURCE', 'IAM_POLICY'];
 /** States an executor holds under a lease: resumed by the sweep once the lease has expired. */
 const LEASED: readonly ActionState[] = ['executing', 'succeeded'];
@@ -50,7 +55,7 @@ export async function handleSweep(
 ): Promise<HandlerResult & { report?: SweepReport }> {
   const parsed = parseJsonMessage(msg, SweepEventSchema);
   if (!parsed.ok) return rejectMessage(deps, 'sweeps', msg, parsed.reason);
-  const { scope } = parsed.value;
+  const { scope, resource, requestedBy } = parsed.value;
   // optimize / harden / compliance sweeps evaluate only their category's policies; 'all' evaluates every one.
   const category = parsed.value.category === 'all' ? undefined : parsed.value.category;
   const sweepId = parsed.value.sweepId ?? `pubsub-${msg.messageId}`;
@@ -58,10 +63,15 @@ export async function handleSweep(
   if (previous?.['finishedAt']) return { status: 'ignored', reason: `sweep ${sweepId} already ran` };
 
   const startedAt = deps.clock.now().toISOString();
-  const assetTypes = trackedAssetTypes(deps.policies);
+  const tracked = trackedAssetTypes(deps.policies);
+  if (resource && !tracked.includes(resource.assetType))
+    return rejectMessage(deps, 'sweeps', msg, `no policy handles asset type ${resource.assetType}`);
+  // The Asset API lists by scope and type, not by name: one resource is its type listed, the rest skipped.
+  const assetTypes = resource ? [resource.assetType] : tracked;
   const seen = new Set<string>();
   for (const contentType of CONTENT_TYPES) {
     for await (const listed of listAssets(deps.cloud, { scope, contentType, assetTypes })) {
+      if (resource && (listed.asset ? listed.asset.name : listed.name) !== resource.name) continue;
       if (listed.asset === null) {
         deps.logger.warn('listed asset not understood', {
           name: listed.name,
@@ -100,14 +110,18 @@ export async function handleSweep(
   }
   await openRunCaps(deps.repo.store, deps.automation.guardrails.per_run_cap, sweepId, flagged);
   const run = { sweepId };
-  await announce(deps, changes, ACTOR, run);
+  await announce(deps, changes, ACTOR, {
+    ...run,
+    ...(requestedBy ? { [REQUESTED_BY_ATTRIBUTE]: requestedBy } : {}),
+  });
 
   let resolvedMissing = 0;
   const open = await deps.repo.listFindings({ where: [['status', '==', 'open']] });
   const sweepVersion = comparableTime(startedAt);
   for (const f of open) {
-    const inScope =
-      scope === f.project || f.ancestors.includes(scope) || f.resourceName.endsWith(`/${scope}`);
+    const inScope = resource
+      ? f.resourceName === resource.name
+      : scope === f.project || f.ancestors.includes(scope) || f.resourceName.endsWith(`/${scope}`);
     if (!inScope || seen.has(f.resourceName)) continue;
     resolvedMissing += (
       await deps.repo.resolveFindingsOf(

@@ -104,9 +104,18 @@ async function startSweep(
   scope: string,
   category: SweepEvent['category'],
   why: string,
+  resource?: SweepEvent['resource'],
 ): Promise<Result> {
   const core = ctx.deps.approvals.core;
-  const event: SweepEvent = { kind: 'sweep', sweepId: core.ids.next('api-sweep-'), scope, category };
+  const event: SweepEvent = {
+    kind: 'sweep',
+    sweepId: core.ids.next('api-sweep-'),
+    scope,
+    category,
+    // The caller asked for these fixes: named as their requester, never their approver.
+    requestedBy: ctx.caller.key,
+    ...(resource ? { resource } : {}),
+  };
   await core.repo.audit([
     {
       actor: ctx.caller.key,
@@ -226,7 +235,8 @@ export const ROUTES: Route[] = [
     method: 'POST',
     path: '/api/v1/automation/remediate',
     operationId: 'remediate',
-    summary: 'Re-check and fix a finding or a resource now: starts a sweep of its project and returns its id',
+    summary:
+      'Re-check and fix a finding or a resource now: starts a sweep of that one resource (listed afresh from Cloud Asset Inventory) and returns its id',
     auth: true,
     body: RemediateBodySchema,
     responses: {
@@ -239,24 +249,27 @@ export const ROUTES: Route[] = [
       let ancestors: string[];
       let category: SweepEvent['category'] = 'all';
       let what: string;
+      let resource: NonNullable<SweepEvent['resource']>;
       if ('findingId' in ctx.body) {
         const f = await repo.getFinding(ctx.body.findingId);
         if (!f) return fail(404, 'not_found', `no finding ${ctx.body.findingId}`);
         ancestors = [...(f.project ? [f.project] : []), ...f.ancestors];
         category = f.category;
         what = `finding ${f.id} (${f.policyId} on ${f.resourceName})`;
+        resource = { name: f.resourceName, assetType: f.assetType };
       } else {
         const stored = await repo.getAsset(ctx.body.resourceName);
         if (!stored) return fail(404, 'not_found', `Warden has not seen ${ctx.body.resourceName}`);
         ancestors = stored.asset.ancestors;
         what = ctx.body.resourceName;
+        resource = { name: stored.asset.name, assetType: stored.asset.assetType };
       }
       if (!canSee(ctx.caller.scopes, ancestors))
         return fail(403, 'forbidden', `${what} is outside ${ctx.caller.person ?? ctx.caller.key}'s teams`);
       // The Asset API lists by project, folder or organization: the resource's nearest one is swept.
       const scope = ancestors.find((a) => a.startsWith('projects/')) ?? ancestors[0];
       if (!scope) return fail(404, 'not_found', `${what} has no project or folder to sweep`);
-      return startSweep(ctx, scope, category, `remediate ${what} via API`);
+      return startSweep(ctx, scope, category, `remediate ${what} via API`, resource);
     },
   }),
   sweepRoute(

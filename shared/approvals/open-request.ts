@@ -23,16 +23,19 @@ export function scopeOf(action: Action, finding: Finding | null): string[] {
 }
 
 /**
- * Who asked for the change: the people whose recorded changes the fix answers (Cloud Audit Logs, through
- * the change-log sink), else Warden itself. A request made on a person's behalf passes them instead.
+ * Who asked for the change: the person who asked for the run through the API, and the people whose recorded
+ * changes the fix answers (Cloud Audit Logs, through the change-log sink); else Warden itself.
  */
 export async function requesterOf(
   deps: ApprovalDeps,
   action: Action,
   finding: Finding | null,
 ): Promise<string[]> {
-  const authors = await changeAuthorsOf(deps, action, finding);
-  return authors.length > 0 ? authors : [WARDEN_REQUESTER];
+  const people = [
+    ...(action.requestedBy ? [action.requestedBy] : []),
+    ...(await changeAuthorsOf(deps, action, finding)),
+  ];
+  return people.length > 0 ? [...new Set(people)] : [WARDEN_REQUESTER];
 }
 
 /**

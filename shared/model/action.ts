@@ -89,6 +89,8 @@ export const ActionSchema = z.object({
   afterState: z.unknown().nullable(),
   error: z.object({ message: z.string(), retryable: z.boolean(), code: z.string().optional() }).nullable(),
   attempts: z.number().int(),
+  /** The identity key of the person who asked for this run (the automation API), if anyone did. */
+  requestedBy: z.string().nullable().default(null),
   /** Fresh captures after a precondition failure; one is allowed (actions stored before it have none). */
   replans: z.number().int().nonnegative().default(0),
   leaseUntil: z.string().nullable(),

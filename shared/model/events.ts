@@ -25,6 +25,9 @@ export const OutcomeEventSchema = z.object({
 });
 export type OutcomeEvent = z.infer<typeof OutcomeEventSchema>;
 
+/** The findings-message attribute naming who asked for the run (SweepEvent.requestedBy). */
+export const REQUESTED_BY_ATTRIBUTE = 'requestedBy';
+
 export const SweepEventSchema = z.object({
   kind: z.literal('sweep'),
   /** Absent from Cloud Scheduler's fixed payload: then the Pub/Sub message id names the run (new per publish, same on redelivery). */
@@ -32,5 +35,9 @@ export const SweepEventSchema = z.object({
   /** organizations/N, folders/N or projects/X to list assets under. */
   scope: z.string(),
   category: z.enum(['all', 'compliance', 'cost', 'security']).default('all'),
+  /** One resource to re-check (the API's remediate): only it is listed, evaluated and closed if gone. */
+  resource: z.object({ name: z.string().min(1), assetType: z.string().min(1) }).optional(),
+  /** Who asked for the run (identity key); the actions it plans name them as requester. */
+  requestedBy: z.string().min(1).optional(),
 });
 export type SweepEvent = z.infer<typeof SweepEventSchema>;

@@ -139,6 +139,7 @@ describeIf('the action lifecycle on Firestore (emulator)', () => {
           error: null,
           attempts: 0,
           replans: 0,
+          requestedBy: null,
           leaseUntil: null,
           createdAt: clock.now().toISOString(),
           updatedAt: clock.now().toISOString(),

@@ -211,7 +211,7 @@ describe('actions', () => {
 });
 
 describe('sweeps on demand', () => {
-  it('remediate starts a sweep of the finding’s or resource’s project, within the caller’s teams', async () => {
+  it('remediate starts a sweep of the finding’s or resource’s one resource, within the caller’s teams, naming the caller', async () => {
     const w = await world(byName);
     const a = await w.seed({ bucket: 'web-dev-1', project: 'devWeb', risk: 'medium' });
     const b = await w.seed({ bucket: 'data-dev-1', project: 'devData', risk: 'medium' });
@@ -226,6 +226,8 @@ describe('sweeps on demand', () => {
     });
     expect(r2).toMatchObject({ status: 202, body: { scope: PROJECTS.devWeb.name, category: 'all' } });
     await w.api.approvals.core.bus.drain();
+    // One resource, listed under its project; the caller is the fixes' requester.
+    const resource = { name: a.resourceName, assetType: 'storage.googleapis.com/Bucket' };
     expect(w.published).toEqual([
       {
         topic: 'sweeps',
@@ -234,11 +236,20 @@ describe('sweeps on demand', () => {
           sweepId: r.body['sweepId'],
           scope: PROJECTS.devWeb.name,
           category: 'compliance',
+          resource,
+          requestedBy: 'google:bob@example.com',
         },
       },
       {
         topic: 'sweeps',
-        data: { kind: 'sweep', sweepId: r2.body['sweepId'], scope: PROJECTS.devWeb.name, category: 'all' },
+        data: {
+          kind: 'sweep',
+          sweepId: r2.body['sweepId'],
+          scope: PROJECTS.devWeb.name,
+          category: 'all',
+          resource,
+          requestedBy: 'google:bob@example.com',
+        },
       },
     ]);
     const audit = await w.api.approvals.core.repo.readAuditRecords();

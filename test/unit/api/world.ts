@@ -135,6 +135,7 @@ export async function apiWorld(config: EngineConfig, authenticate?: Authenticato
         error: null,
         attempts: 0,
         replans: 0,
+        requestedBy: null,
         leaseUntil: null,
         createdAt: now,
         updatedAt: now,

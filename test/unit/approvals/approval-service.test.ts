@@ -105,6 +105,7 @@ async function seedAction(w: World, risk: Risk, project = 'projects/558120439716
     error: null,
     attempts: 0,
     replans: 0,
+    requestedBy: null,
     leaseUntil: null,
     createdAt: now,
     updatedAt: now,

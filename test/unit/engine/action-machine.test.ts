@@ -103,6 +103,7 @@ describe('the repository writes only legal transitions', () => {
     error: null,
     attempts: 0,
     replans: 0,
+    requestedBy: null,
     leaseUntil: null,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
