@@ -838,7 +838,13 @@ export async function storm(o: ScenarioOptions & { scale?: number } = {}): Promi
     const { changes, flagged } = await detectQuietly(deps, assets);
     // ...then the run's caps stored, and every finding announced at once.
     const sweepId = 'storm-sweep';
-    await openRunCaps(world.store, world.config.automation.guardrails.per_run_cap, sweepId, flagged);
+    await openRunCaps(
+      world.store,
+      world.config.automation.guardrails.per_run_cap,
+      sweepId,
+      flagged,
+      world.clock.now().toISOString(),
+    );
     const t = performance.now();
     await announce(deps, changes, 'sweep', { sweepId });
     await proc.drain();

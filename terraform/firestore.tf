@@ -20,8 +20,8 @@ locals {
     "slack-replays"    = "by id (a signature's hash) in transactions; single-field: expiresAt <= (pruned by the approval tick)"
     "notifications"    = "by id only (the automatic-actions watermark, one claim document per daily digest)"
     "circuit-breakers" = "by id (one per action type) in transactions; listed whole (API status)"
-    "rate-counters"    = "by id (one per scope and window) in transactions"
-    "run-caps"         = "by id (one per sweep and policy) in transactions"
+    "rate-counters"    = "by id (one per scope and window) in transactions; single-field: windowEnd < (pruned by the sweep)"
+    "run-caps"         = "by id (one per sweep and policy) in transactions; single-field: openedAt < (pruned by the sweep)"
     "change-locks"     = "by id (one per resource and action type: the latest action making that change) in transactions"
     "change-authors"   = "by id (one per resource name: who changed it, from the audit log sink) in transactions"
   }

@@ -10,6 +10,7 @@ import {
 } from '../../shared/engine/evaluate-asset.js';
 import { trackedAssetTypes } from '../../shared/engine/asset-scope.js';
 import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
+import { pruneGuardrailDocs } from '../../shared/engine/guardrail-housekeeping.js';
 import { openRunCaps } from '../../shared/engine/run-cap.js';
 import type { ActionState } from '../../shared/model/action.js';
 import {
@@ -38,6 +39,8 @@ export interface SweepReport extends EvaluationCounts {
   resumedActions: number;
   /** Ended actions whose outcome message was lost (a crash between the end and the report): sent again. */
   republishedOutcomes: number;
+  /** Rate-limit counters and run caps no decision will read again, deleted. */
+  prunedGuardrailDocs: number;
   startedAt: string;
   finishedAt: string;
 }
@@ -108,7 +111,7 @@ export async function handleSweep(
     changes.push(...r.changes.map(announcedChange));
     for (const p of r.flagged) flagged.set(p, (flagged.get(p) ?? 0) + 1);
   }
-  await openRunCaps(deps.repo.store, deps.automation.guardrails.per_run_cap, sweepId, flagged);
+  await openRunCaps(deps.repo.store, deps.automation.guardrails.per_run_cap, sweepId, flagged, startedAt);
   const run = { sweepId };
   await announce(deps, changes, ACTOR, {
     ...run,
@@ -145,6 +148,7 @@ export async function handleSweep(
   );
   // Approval requests past their expiry fail closed here too, so none waits on the approval tick alone.
   await expireApprovals(deps, deps.clock.now());
+  const prunedGuardrailDocs = await pruneGuardrailDocs(deps.repo.store, deps.clock.now());
   const report: SweepReport = {
     sweepId,
     scope,
@@ -153,6 +157,7 @@ export async function handleSweep(
     resolvedMissing,
     resumedActions,
     republishedOutcomes,
+    prunedGuardrailDocs,
     startedAt,
     finishedAt: deps.clock.now().toISOString(),
   };

@@ -11,6 +11,8 @@ export interface RunCap {
   flagged: number;
   allowed: number;
   used: number;
+  /** When the sweep opened it: caps of old runs are pruned (guardrail-housekeeping.ts). */
+  openedAt: string;
 }
 
 export function runCapId(sweepId: string, policyId: string): string {
@@ -34,6 +36,7 @@ export async function openRunCaps(
   cfg: GuardrailsConfig['per_run_cap'],
   sweepId: string,
   flaggedByPolicy: ReadonlyMap<string, number>,
+  openedAt: string,
 ): Promise<void> {
   const entries = [...flaggedByPolicy].flatMap(([policyId, flagged]) => {
     const allowed = allowedInRun(cfg, flagged);
@@ -52,6 +55,7 @@ export async function openRunCaps(
           flagged: e.flagged,
           allowed: e.allowed,
           used: 0,
+          openedAt,
         };
         tx.set(RUN_CAPS, runCapId(sweepId, e.policyId), { ...cap });
       });
