@@ -54,7 +54,13 @@ function isIngress(data: FirewallJson): boolean {
 
 function isOpenToInternet(data: FirewallJson): boolean {
   const ranges = sourceRangesOf(data);
-  return ranges.includes(IPV4_INTERNET) || ranges.includes(IPV6_INTERNET);
+  return ranges.includes(IPV4_INTERNET) || ranges.includes(IPV6_INTERNET) || hasNoSource(data);
+}
+
+/** An INGRESS rule naming no source at all is given 0.0.0.0/0 by Compute (terraform-provider-google#6789). */
+function hasNoSource(data: FirewallJson): boolean {
+  const empty = (k: string) => !Array.isArray(data[k]) || (data[k] as unknown[]).length === 0;
+  return isIngress(data) && empty('sourceRanges') && empty('sourceTags') && empty('sourceServiceAccounts');
 }
 
 /**

@@ -12,10 +12,20 @@ function requireSslOn(ip: Json): boolean {
   return String(ip['requireSsl'] ?? false).toLowerCase() === 'true';
 }
 
-/** Passes sql-ssl-not-enforced: a strict sslMode, or the legacy requireSsl true (client certificates). */
+/** Unset sslMode: older instances and older CAI schemas, where the legacy requireSsl decides. */
+const UNSET_MODES = ['', 'SSL_MODE_UNSPECIFIED', '0'];
+
+/**
+ * Passes sql-ssl-not-enforced, as it judges: sslMode wins over the legacy requireSsl (the IpConfiguration
+ * reference: "the value of ssl_mode gets priority"); only an unset sslMode leaves it to requireSsl.
+ */
 function sslEnforced(data: Json): boolean {
   const ip = ipConfigurationOf(data);
-  return requireSslOn(ip) || STRICT_MODES.includes(String(ip['sslMode'] ?? '').toUpperCase());
+  const mode = String(ip['sslMode'] ?? '')
+    .trim()
+    .toUpperCase();
+  if (UNSET_MODES.includes(mode)) return requireSslOn(ip);
+  return STRICT_MODES.includes(mode) || mode === '2' || mode === '3';
 }
 
 /**
@@ -25,6 +35,19 @@ function sslEnforced(data: Json): boolean {
  */
 function requireSslFor(data: Json): boolean {
   return engineOf(data) === 'sqlserver';
+}
+
+/** The requireSsl the reference pairs with each sslMode, per engine (Cloud SQL answers 400 to any other). */
+function pairedRequireSsl(data: Json, sslMode: string): boolean | undefined {
+  const pairs: Record<string, boolean> =
+    engineOf(data) === 'sqlserver'
+      ? { ALLOW_UNENCRYPTED_AND_ENCRYPTED: false, ENCRYPTED_ONLY: true }
+      : {
+          ALLOW_UNENCRYPTED_AND_ENCRYPTED: false,
+          ENCRYPTED_ONLY: false,
+          TRUSTED_CLIENT_CERTIFICATE_REQUIRED: true,
+        };
+  return pairs[sslMode];
 }
 
 /**
@@ -37,7 +60,9 @@ function requireSslFor(data: Json): boolean {
  *
  * Undo sends the previous sslMode and requireSsl back. An instance that had no sslMode at all (older ones)
  * gets ALLOW_UNENCRYPTED_AND_ENCRYPTED, the documented meaning of an unset sslMode: the client cannot send
- * the field's absence.
+ * the field's absence. A legacy requireSsl that conflicted with its sslMode (ALLOW_UNENCRYPTED_AND_ENCRYPTED
+ * beside requireSsl true, which sslMode overrode) cannot be sent back: Cloud SQL refuses the pair, so the
+ * sslMode is restored with the requireSsl the reference pairs with it.
  */
 export const sqlInstanceRequireSsl = sqlSettingsPatchAction({
   id: 'sqladmin.instance.require-ssl',
@@ -55,7 +80,7 @@ export const sqlInstanceRequireSsl = sqlSettingsPatchAction({
     const was = ipConfigurationOf(before);
     const now = ipConfigurationOf(live);
     const sslMode = String(was['sslMode'] ?? 'ALLOW_UNENCRYPTED_AND_ENCRYPTED');
-    const requireSsl = requireSslOn(was);
+    const requireSsl = pairedRequireSsl(before, sslMode) ?? requireSslOn(was);
     if (now['sslMode'] === sslMode && requireSslOn(now) === requireSsl) return null;
     return { ipConfiguration: { sslMode, requireSsl } };
   },
