@@ -56,7 +56,7 @@ resource "google_organization_iam_custom_role" "execute" {
   org_id      = var.org_id
   role_id     = "${replace(var.prefix, "-", "_")}execute"
   title       = "Warden execute"
-  description = "Read, fix and restore what the shipped remediations touch (buckets, firewalls, VMs, disks, compute projects, subnetworks, backend services, SSL policies); nothing else."
+  description = "Read, fix and restore what the shipped remediations touch (buckets, firewalls, VMs, disks, compute projects, subnetworks, backend services, SSL policies, service account keys); nothing else."
   stage       = "GA"
 
   permissions = [
@@ -127,6 +127,9 @@ resource "google_organization_iam_custom_role" "execute" {
     "serviceusage.services.enable",
     "serviceusage.services.disable",
     "serviceusage.operations.get",
+    "iam.serviceAccountKeys.get",
+    "iam.serviceAccountKeys.disable",
+    "iam.serviceAccountKeys.enable",
   ]
 }
 

@@ -1,3 +1,4 @@
+import { serviceAccountKeyDisable } from './iam-serviceaccountkey-disable.js';
 import { removeProjectLevelServiceAccountUserRoles } from './iam-project-remove-project-level-service-account-user-roles.js';
 import { removeServiceAccountAdminRoles } from './resourcemanager-iam-remove-service-account-admin-roles.js';
 import { projectAddRequiredLabels } from './resourcemanager-project-add-required-labels.js';
@@ -5,13 +6,14 @@ import { enableDataAccessAuditLogs } from './resourcemanager-project-enable-data
 import type { RemediationAction } from './types.js';
 
 /**
- * Resource Manager remediations: project IAM policy (bindings, audit configs), project / folder /
- * organization IAM bindings, and project labels. iam.serviceaccountkey.disable stays recommend-only: there
- * is no IAM Admin v1 client among the installed packages to disable a key with.
+ * Identity remediations: project IAM policy (bindings, audit configs), project / folder / organization IAM
+ * bindings and project labels through Resource Manager, and user-managed service account keys through
+ * IAM Admin v1 (documented REST, shared/cloud/iam-admin.ts).
  */
 export const IDENTITY_ACTIONS: RemediationAction[] = [
   enableDataAccessAuditLogs,
   projectAddRequiredLabels,
   removeProjectLevelServiceAccountUserRoles,
   removeServiceAccountAdminRoles,
+  serviceAccountKeyDisable,
 ];

@@ -8,6 +8,7 @@ import type * as ServiceUsageModuleNamespace from '@google-cloud/service-usage';
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { DNS } from '@google-cloud/dns';
 import { kmsIamClient, type AuthorizedRequester, type KmsIamClient } from './kms-iam.js';
+import { iamAdminClient, type IamAdminClient } from './iam-admin.js';
 import { createRequire } from 'node:module';
 import type { Storage, StorageOptions } from '@google-cloud/storage';
 import type { FirewallsClient, GlobalOperationsClient } from '@google-cloud/compute';
@@ -70,6 +71,8 @@ export interface CloudClients {
   kms: GaxGetter<'kms'>;
   /** Cloud KMS key ring and crypto key IAM, as the REST calls KMS documents. */
   kmsIam(): Promise<KmsIamClient>;
+  /** IAM Admin v1 service account keys (get, disable, enable), as the REST calls IAM documents. */
+  iamAdmin(): Promise<IamAdminClient>;
   /** Secret Manager v1 (SecretManagerServiceClient). */
   secretManager: GaxGetter<'secretManager'>;
   /** GKE v1 (ClusterManagerClient). */
@@ -228,14 +231,20 @@ export function createCloudClients(opts: CloudClientsOptions): CloudClients {
     const { BigQuery } = await import('@google-cloud/bigquery');
     return new BigQuery(jsonClientOptions('@google-cloud/bigquery'));
   });
-  const kmsIam = lazy(async () => {
-    if (target.kind === 'twin') {
-      return kmsIamClient(dummyAuthFrom(undefined) as AuthorizedRequester, target.url);
-    }
+  /** The authenticated requester of the documented-REST clients (no official Node client serves them). */
+  const restAuth = lazy(async (): Promise<AuthorizedRequester> => {
+    if (target.kind === 'twin') return dummyAuthFrom(undefined) as AuthorizedRequester;
     const { GoogleAuth } = await import('google-auth-library');
     const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
-    return kmsIamClient(auth as unknown as AuthorizedRequester, 'https://cloudkms.googleapis.com');
+    return auth as unknown as AuthorizedRequester;
   });
+  const restBase = (googleHost: string): string => (target.kind === 'twin' ? target.url : googleHost);
+  const kmsIam = lazy(async () =>
+    kmsIamClient(await restAuth.get(), restBase('https://cloudkms.googleapis.com')),
+  );
+  const iamAdmin = lazy(async () =>
+    iamAdminClient(await restAuth.get(), restBase('https://iam.googleapis.com')),
+  );
   const dns = lazy(async () => {
     const { DNS } = await import('@google-cloud/dns');
     const client = new DNS(jsonClientOptions('@google-cloud/dns'));
@@ -258,6 +267,7 @@ export function createCloudClients(opts: CloudClientsOptions): CloudClients {
     resourceManager: gaxGetter('resourceManager'),
     serviceUsage: gaxGetter('serviceUsage'),
     kmsIam: kmsIam.get,
+    iamAdmin: iamAdmin.get,
     bigquery: bigquery.get,
     dns: dns.get,
     async close() {

@@ -12,6 +12,7 @@ import {
   type ProtoMethod,
   type ProtoNode,
 } from '../cloud/proto-descriptors.js';
+import { IAM_ADMIN_PATH } from './iam-admin-api.js';
 
 /**
  * Google's published shapes of the gax-served APIs, read from the protos.json each official client ships
@@ -284,9 +285,13 @@ function rulesFor(urlPath: string): ApiRule[] {
   return packages.flatMap((p) => p.rules);
 }
 
-/** Whether the twin serves this path from a published gax API (others: Storage, BigQuery, DNS JSON APIs). */
+/**
+ * Whether the twin serves this path from a published gax API. The others validate their bodies with zod
+ * schemas written from their REST references: Storage, BigQuery and DNS (JSON APIs), and IAM Admin v1
+ * (no installed client ships its protos).
+ */
 export function isGaxPath(path: string): boolean {
-  return !/^\/(storage|bigquery|dns|upload)\//.test(path);
+  return !/^\/(storage|bigquery|dns|upload)\//.test(path) && !IAM_ADMIN_PATH.test(path);
 }
 
 /** Checks one proto3-JSON value against a field type; returns the first problem, or null. */

@@ -12,6 +12,7 @@ import { secretManagerApi } from './secret-manager-api.js';
 import { containerApi } from './container-api.js';
 import { dnsApi } from './dns-api.js';
 import { serviceUsageApi } from './service-usage-api.js';
+import { iamAdminApi } from './iam-admin-api.js';
 import { computeApi } from './compute-api.js';
 import { computeInstanceApi } from './compute-instance-api.js';
 import { computeNetworkApi } from './compute-network-api.js';
@@ -105,6 +106,7 @@ export async function startTwin(opts: TwinOptions): Promise<Twin> {
     containerApi(inv, surfaceOptions),
     dnsApi(inv, surfaceOptions),
     serviceUsageApi(inv, surfaceOptions),
+    iamAdminApi(inv),
   ];
   const routes: Route[] = surfaces.flatMap((s) => s.routes);
   const changes: ConcurrentChange[] = surfaces.flatMap((s) => s.concurrentChanges);

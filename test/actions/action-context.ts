@@ -1,4 +1,10 @@
-import { DEFAULT_ACTION_SETTINGS, type ActionContext } from '../../shared/actions/types.js';
+import { expect } from '@jest/globals';
+import {
+  DEFAULT_ACTION_SETTINGS,
+  type ActionContext,
+  type RemediationAction,
+} from '../../shared/actions/types.js';
+import type { Asset } from '../../shared/model/asset.js';
 import { MemoryLogger } from '../../shared/ports/logger.js';
 import type { TwinHarness } from '../twin/twin-fixtures.js';
 
@@ -19,4 +25,17 @@ export async function rejection(p: Promise<unknown>): Promise<unknown> {
     },
     (e: unknown) => e,
   );
+}
+
+/** Captures and applies as the executor does, and expects the fix applied; `after` is what undo is given. */
+export async function applyFix<B>(
+  action: RemediationAction<B>,
+  asset: Asset,
+  ctx: ActionContext,
+): Promise<{ before: B; after: unknown }> {
+  const before = await action.captureBefore(asset, ctx);
+  if (before === null) throw new Error(`expected ${asset.name} to exist`);
+  const outcome = await action.apply(asset, before, ctx);
+  expect(outcome.status).toBe('applied');
+  return { before, after: outcome.status === 'applied' ? outcome.after : null };
 }

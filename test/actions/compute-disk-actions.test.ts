@@ -1,24 +1,23 @@
-import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   diskAttachSnapshotSchedule,
   type SnapshotScheduleState,
 } from '../../shared/actions/compute-disk-attach-snapshot-schedule.js';
-import { getAction } from '../../shared/actions/registry.js';
 import {
   DEFAULT_ACTION_SETTINGS,
   type ActionContext,
   type ActionSettings,
+  type RemediationAction,
 } from '../../shared/actions/types.js';
 import type { Asset } from '../../shared/model/asset.js';
-import { WardenError } from '../../shared/model/errors.js';
-import { loadPolicies, type PolicySet } from '../../shared/policy/policy-set.js';
-import { projectRoot } from '../../shared/util/project-root.js';
+import type { WardenError } from '../../shared/model/errors.js';
 import { diskAsset, ZONE } from '../twin/compute-instance-fixtures.js';
 import { ANCESTORS, PROJECT_ID, startHarness, type TwinHarness } from '../twin/twin-fixtures.js';
 import { actionContext, rejection } from './action-context.js';
+import { describeActionContract, sameData, type ActionContract } from './action-contract.js';
+import { expectRegistered, policySet } from './policies.js';
 
-const NOW = '2026-03-01T09:00:00.000Z';
+const POLICY = 'disk-no-snapshot-schedule';
 const REGION = 'us-central1';
 const API = 'https://www.googleapis.com/compute/v1';
 const COMPUTE = 'https://compute.googleapis.com/compute/v1';
@@ -99,20 +98,6 @@ function regionalDisk(name: string): Asset {
   };
 }
 
-let policies: PolicySet;
-beforeAll(async () => {
-  policies = await loadPolicies(path.join(projectRoot(), 'policies'));
-});
-
-function verdict(asset: Asset): string {
-  const r = policies
-    .evaluate(asset, { now: NOW })
-    .find((x) => x.policy.def.id === 'disk-no-snapshot-schedule');
-  if (!r) throw new Error(`disk-no-snapshot-schedule did not run on ${asset.assetType}`);
-  if (r.verdict.kind === 'error') return `error: ${r.verdict.message}`;
-  return r.verdict.kind;
-}
-
 /**
  * The disk without what the REST rendering adds (kind) and the empty map fields the gax decoder fills in
  * (asyncSecondaryDisks: {}), which restJson keeps and which say nothing.
@@ -154,161 +139,89 @@ function posts(h: TwinHarness): Array<{ path: string; body: unknown }> {
 
 describe('compute.disk.attach-snapshot-schedule is registered with the policy that uses it', () => {
   it('is medium risk and reversible', () => {
-    expect(getAction('compute.disk.attach-snapshot-schedule')).toMatchObject({
+    expectRegistered('compute.disk.attach-snapshot-schedule', {
       risk: 'medium',
       reversible: true,
       assetTypes: ['compute.googleapis.com/Disk'],
     });
-    const p = policies.policies.find((x) => x.def.id === 'disk-no-snapshot-schedule');
+    const p = policySet().policies.find((x) => x.def.id === POLICY);
     expect(p?.def.remediation).toEqual({ action: 'compute.disk.attach-snapshot-schedule', risk: 'medium' });
   });
 });
 
-describe.each(CASES)('compute.disk.attach-snapshot-schedule on $title', (c) => {
-  let h: TwinHarness;
-  let asset: Asset;
-  afterEach(async () => {
-    await h.close();
-  });
-  const start = async (opts: Parameters<typeof startHarness>[1] = {}, extra: Asset[] = []): Promise<void> => {
-    asset = c.asset();
-    h = await startHarness([asset, schedulePolicyAsset('daily-14d'), ...extra], opts);
-  };
-
-  it("plans the exact requests: read the disk and the region's schedule, attach it, wait", async () => {
-    await start();
-    const plan = action.plan(asset, SETTINGS);
-    expect(plan.requests).toEqual([
-      { method: 'GET', url: `https://compute.googleapis.com${c.diskPath}` },
-      {
-        method: 'GET',
-        url: `${COMPUTE}/projects/${PROJECT_ID}/regions/${REGION}/resourcePolicies/daily-14d`,
+describeActionContract(
+  CASES.map((c): ActionContract => {
+    const attach = { method: 'POST', pathPattern: /addResourcePolicies$/ };
+    const read = { method: 'GET', pathPattern: c.diskPath };
+    return {
+      title: c.title,
+      action: action as RemediationAction,
+      asset: c.asset,
+      alongside: () => [schedulePolicyAsset('daily-14d')],
+      context: (h) => ctxOf(h),
+      api: 'compute.googleapis.com',
+      // Read the disk and the region's schedule, attach it, wait; nothing but the read without a schedule.
+      plan: ({ asset }, plan) => {
+        expect(plan.requests).toEqual([
+          { method: 'GET', url: `https://compute.googleapis.com${c.diskPath}` },
+          {
+            method: 'GET',
+            url: `${COMPUTE}/projects/${PROJECT_ID}/regions/${REGION}/resourcePolicies/daily-14d`,
+          },
+          {
+            method: 'POST',
+            url: `https://compute.googleapis.com${c.diskPath}/addResourcePolicies`,
+            body: { resourcePolicies: [scheduleUrl('daily-14d')] },
+          },
+          { method: 'POST', url: `https://compute.googleapis.com${c.operations}/{operation}/wait` },
+        ]);
+        expect(plan.description).toMatch(/takes no fingerprint/);
+        expect(plan.description).toMatch(/snapshot storage/);
+        const unconfigured = action.plan(asset, DEFAULT_ACTION_SETTINGS);
+        expect(unconfigured.requests).toEqual([
+          { method: 'GET', url: `https://compute.googleapis.com${c.diskPath}` },
+        ]);
+        expect(unconfigured.description).toMatch(/no snapshot schedule is configured for region us-central1/);
       },
-      {
-        method: 'POST',
-        url: `https://compute.googleapis.com${c.diskPath}/addResourcePolicies`,
-        body: { resourcePolicies: [scheduleUrl('daily-14d')] },
+      policyIds: [POLICY],
+      field: (a) => a?.resource?.data['resourcePolicies'],
+      fixed: [scheduleUrl('daily-14d')],
+      // Every call but the operation waits: attach and detach alike.
+      isWrite: (r) => r.method === 'POST' && !r.path.includes('/operations/'),
+      untouched: sameData,
+      fix: {
+        sent: ({ h }) =>
+          expect(posts(h)).toEqual([
+            expect.objectContaining({
+              path: `${c.diskPath}/addResourcePolicies`,
+              body: { resourcePolicies: [scheduleUrl('daily-14d')] },
+            }),
+          ]),
+        feed: 1,
+        restored: ({ h, restored, asset }) => {
+          expect(posts(h).at(-1)).toMatchObject({
+            path: `${c.diskPath}/removeResourcePolicies`,
+            body: { resourcePolicies: [scheduleUrl('daily-14d')] },
+          });
+          expect(stable(restored.resource?.data)).toEqual(stable(asset.resource?.data));
+        },
+        undoTwice: 'refused',
       },
-      { method: 'POST', url: `https://compute.googleapis.com${c.operations}/{operation}/wait` },
-    ]);
-    expect(plan.description).toMatch(/takes no fingerprint/);
-    expect(plan.description).toMatch(/snapshot storage/);
-    const unconfigured = action.plan(asset, DEFAULT_ACTION_SETTINGS);
-    expect(unconfigured.requests).toEqual([
-      { method: 'GET', url: `https://compute.googleapis.com${c.diskPath}` },
-    ]);
-    expect(unconfigured.description).toMatch(/no snapshot schedule is configured for region us-central1/);
-  });
-
-  it('fixes, so that the policy passes on the live disk; twice is a no-op; undo restores exactly the before-state', async () => {
-    await start();
-    const ctx = ctxOf(h);
-    expect(verdict(asset)).toBe('violation');
-    const before = await action.captureBefore(asset, ctx);
-    const applied = await action.apply(asset, before!, ctx);
-    expect(applied.status).toBe('applied');
-    expect(posts(h)).toEqual([
-      expect.objectContaining({
-        path: `${c.diskPath}/addResourcePolicies`,
-        body: { resourcePolicies: [scheduleUrl('daily-14d')] },
-      }),
-    ]);
-    const live = (await action.readLive(asset, ctx)) as Asset;
-    expect(live).toMatchObject({ name: asset.name, assetType: asset.assetType, ancestors: asset.ancestors });
-    expect(live.resource?.data['resourcePolicies']).toEqual([scheduleUrl('daily-14d')]);
-    expect(verdict(live)).toBe('pass');
-    expect(h.feed).toHaveLength(1);
-
-    expect((await action.apply(asset, before!, ctx)).status).toBe('already_applied');
-    expect(posts(h)).toHaveLength(1);
-
-    const after = applied.status === 'applied' ? applied.after : null;
-    expect(await action.undo(asset, before!, after, ctx)).toEqual({ status: 'restored' });
-    expect(posts(h).at(-1)).toMatchObject({
-      path: `${c.diskPath}/removeResourcePolicies`,
-      body: { resourcePolicies: [scheduleUrl('daily-14d')] },
-    });
-    const restored = (await action.readLive(asset, ctx)) as Asset;
-    expect(stable(restored.resource?.data)).toEqual(stable(asset.resource?.data));
-    expect(verdict(restored)).toBe('violation');
-    // Undo twice: the disk changed since the fix (by the undo itself), so nothing is sent.
-    expect((await action.undo(asset, before!, after, ctx)).status).toBe('refused');
-    expect(posts(h)).toHaveLength(2);
-  });
-
-  it('reports conflict and sends nothing when someone changes the disk right before the write (guarded re-read)', async () => {
-    await start();
-    const ctx = ctxOf(h);
-    const before = await action.captureBefore(asset, ctx);
-    h.twin.setFaults([
-      { match: { method: 'GET', pathPattern: c.diskPath }, concurrentModification: true, times: 1 },
-    ]);
-    const outcome = await action.apply(asset, before!, ctx);
-    expect(outcome).toEqual({
-      status: 'conflict',
-      stale: true,
-      reason: expect.stringContaining('changed since its state was captured'),
-    });
-    expect(posts(h)).toHaveLength(0);
-    const data = h.twin.getAsset(asset.name)?.resource?.data ?? {};
-    expect((data['labels'] as Data)['changed-by']).toMatch(/^someone-/);
-    expect(data['resourcePolicies']).toBeUndefined();
-  });
-
-  it('refuses to undo after someone changed the disk, and sends nothing', async () => {
-    await start();
-    const ctx = ctxOf(h);
-    const before = await action.captureBefore(asset, ctx);
-    const applied = await action.apply(asset, before!, ctx);
-    h.twin.setFaults([
-      { match: { method: 'GET', pathPattern: c.diskPath }, concurrentModification: true, times: 1 },
-    ]);
-    const undo = await action.undo(asset, before!, applied.status === 'applied' ? applied.after : null, ctx);
-    expect(undo).toEqual({ status: 'refused', reason: expect.stringContaining('changed after the fix') });
-    expect(posts(h)).toHaveLength(1);
-    expect(h.twin.getAsset(asset.name)?.resource?.data['resourcePolicies']).toEqual([
-      scheduleUrl('daily-14d'),
-    ]);
-  });
-
-  it('surfaces an injected 503 as a retryable WardenError', async () => {
-    await start({
-      faults: [{ match: { method: 'POST', pathPattern: /addResourcePolicies$/ }, errorStatus: 503 }],
-    });
-    const ctx = ctxOf(h);
-    const before = await action.captureBefore(asset, ctx);
-    const err = await rejection(action.apply(asset, before!, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect((err as WardenError).retryable).toBe(true);
-    expect((err as WardenError).code).toBe('UNAVAILABLE');
-  });
-
-  it('surfaces an operation that ends in error as non-retryable, the disk unchanged', async () => {
-    await start({
-      faults: [{ match: { method: 'POST', pathPattern: /addResourcePolicies$/ }, failOperation: true }],
-    });
-    const ctx = ctxOf(h);
-    const before = await action.captureBefore(asset, ctx);
-    const err = await rejection(action.apply(asset, before!, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect((err as WardenError).retryable).toBe(false);
-    expect((err as WardenError).code).toBe('operation_failed');
-    expect((err as WardenError).message).toMatch(/failed: INTERNAL_ERROR/);
-    expect(h.twin.getAsset(asset.name)?.resource?.data).toEqual(asset.resource?.data);
-  });
-
-  it('returns null and gone for a disk that no longer exists', async () => {
-    await start();
-    const before = await action.captureBefore(asset, ctxOf(h));
-    await h.close();
-    h = await startHarness([schedulePolicyAsset('daily-14d')]);
-    const ctx = ctxOf(h);
-    expect(await action.captureBefore(asset, ctx)).toBeNull();
-    expect(await action.readLive(asset, ctx)).toBeNull();
-    expect(await action.apply(asset, before!, ctx)).toEqual({ status: 'gone' });
-    expect(await action.undo(asset, before!, before, ctx)).toEqual({ status: 'gone' });
-  });
-});
+      conflict: {
+        // Disks take no fingerprint on addResourcePolicies: the re-read is the guard.
+        beforeWrite: {
+          change: { at: read },
+          reason: 'changed since its state was captured',
+          stale: true,
+          theirs: (now) => expect((now?.resource?.data['labels'] as Data)['changed-by']).toMatch(/^someone-/),
+        },
+      },
+      undoAfterChange: { change: { at: read }, reason: 'changed after the fix' },
+      retryable: { unavailable: { at: attach } },
+      failedOperation: { at: attach, message: /failed: INTERNAL_ERROR/ },
+    };
+  }),
+);
 
 describe('compute.disk.attach-snapshot-schedule: what it refuses, sending nothing', () => {
   let h: TwinHarness;

@@ -1,16 +1,11 @@
-import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { enableBackendServiceLogging } from '../../shared/actions/compute-backend-service-enable-logging.js';
 import { enableFirewallLogging } from '../../shared/actions/compute-firewall-enable-logging.js';
 import { requireTls12Modern } from '../../shared/actions/compute-ssl-policy-require-tls12-modern.js';
 import { enableSubnetworkFlowLogs } from '../../shared/actions/compute-subnetwork-enable-flow-logs.js';
 import { enablePrivateGoogleAccess } from '../../shared/actions/compute-subnetwork-enable-private-google-access.js';
-import { getAction } from '../../shared/actions/registry.js';
 import { DEFAULT_ACTION_SETTINGS, type RemediationAction } from '../../shared/actions/types.js';
 import type { Asset } from '../../shared/model/asset.js';
-import { WardenError } from '../../shared/model/errors.js';
-import { loadPolicies, type PolicySet } from '../../shared/policy/policy-set.js';
-import { projectRoot } from '../../shared/util/project-root.js';
 import {
   backendServiceAsset,
   REGION,
@@ -18,9 +13,18 @@ import {
   subnetworkAsset,
 } from '../twin/compute-network-fixtures.js';
 import { firewallAsset, PROJECT_ID, startHarness, type TwinHarness } from '../twin/twin-fixtures.js';
-import { actionContext, rejection } from './action-context.js';
+import { actionContext, applyFix } from './action-context.js';
+import {
+  basicsOf,
+  describeActionContract,
+  describedBySomeoneElse,
+  request,
+  sameData,
+  type ActionContract,
+  type CaseBasics,
+} from './action-contract.js';
+import { expectRegistered, verdict } from './policies.js';
 
-const NOW = '2026-03-01T09:00:00.000Z';
 const V1 = `/compute/v1/projects/${PROJECT_ID}`;
 const CIS_FLOW_LOGS = {
   enable: true,
@@ -31,14 +35,7 @@ const CIS_FLOW_LOGS = {
 
 type Data = Record<string, unknown>;
 
-interface Case {
-  title: string;
-  action: RemediationAction;
-  /** The policies that flag `asset` and must pass on the fixed resource. */
-  policyIds: string[];
-  /** Policies that must also pass on the fixed resource. */
-  alsoPass?: string[];
-  asset: () => Asset;
+interface Case extends CaseBasics {
   resourcePath: string;
   write: { method: string; path: string };
   /** The part of the resource the fix changes. */
@@ -184,18 +181,6 @@ const CASES: Case[] = [
   },
 ];
 
-let policies: PolicySet;
-beforeAll(async () => {
-  policies = await loadPolicies(path.join(projectRoot(), 'policies'));
-});
-
-function verdict(policyId: string, asset: Asset): string {
-  const r = policies.evaluate(asset, { now: NOW }).find((x) => x.policy.def.id === policyId);
-  if (!r) throw new Error(`policy ${policyId} did not run on ${asset.assetType}`);
-  if (r.verdict.kind === 'error') return `error: ${r.verdict.message}`;
-  return r.verdict.kind;
-}
-
 /** The resource without what every write bumps (the fingerprint) or the REST rendering adds (kind). */
 function stable(data: Data | undefined): Data {
   const { fingerprint: _f, kind: _k, ...rest } = data ?? {};
@@ -210,10 +195,6 @@ function withoutEmptyMaps(body: Data): Data {
   );
 }
 
-function writes(h: TwinHarness, c: Case): number {
-  return h.twin.requests.filter((r) => r.method === c.write.method && r.path === c.write.path).length;
-}
-
 describe('the network actions are registered with the policies that use them', () => {
   it('registers every action, low risk except the SSL policy one, all reversible', () => {
     for (const [id, risk] of [
@@ -223,176 +204,65 @@ describe('the network actions are registered with the policies that use them', (
       ['compute.backend-service.enable-logging', 'low'],
       ['compute.ssl-policy.require-tls12-modern', 'medium'],
     ] as const) {
-      expect(getAction(id)).toMatchObject({ id, risk, reversible: true });
-      expect(
-        policies.policies.some(
-          (p) =>
-            p.def.remediation !== undefined &&
-            'action' in p.def.remediation &&
-            p.def.remediation.action === id,
-        ),
-      ).toBe(true);
+      expectRegistered(id, { risk, reversible: true });
     }
   });
 });
 
-describe.each(CASES)('$action.id on $title', (c) => {
-  let h: TwinHarness;
-  let asset: Asset;
-  afterEach(async () => {
-    await h.close();
-  });
-  const start = async (
-    opts: Parameters<typeof startHarness>[1] = {},
-    a: Asset = c.asset(),
-  ): Promise<void> => {
-    asset = a;
-    h = await startHarness([asset], opts);
-  };
-
-  it('plans the exact requests against compute.googleapis.com', async () => {
-    await start();
-    const plan = c.action.plan(asset, DEFAULT_ACTION_SETTINGS);
-    const url = `https://compute.googleapis.com${c.resourcePath}`;
-    expect(plan.requests[0]).toEqual({ method: 'GET', url });
-    expect(plan.requests[1]).toMatchObject({
-      method: c.write.method,
-      url: `https://compute.googleapis.com${c.write.path}`,
-    });
-    const body = plan.requests[1]?.body as Data;
-    if (c.fingerprinted) expect(body['fingerprint']).toBe(asset.resource?.data['fingerprint']);
-    expect(plan.requests[2]?.url).toMatch(/\/operations\/\{operation\}\/wait$/);
-    expect(plan.description.length).toBeGreaterThan(40);
-  });
-
-  it('fixes, so that the policies pass on the live resource; twice is a no-op; undo restores exactly the before-state', async () => {
-    await start();
-    const ctx = actionContext(h);
-    for (const p of c.policyIds) expect(verdict(p, asset)).toBe('violation');
-    const before = await c.action.captureBefore(asset, ctx);
-    const applied = await c.action.apply(asset, before, ctx);
-    expect(applied.status).toBe('applied');
-    expect(writes(h, c)).toBe(1);
-    const sent = h.twin.requests.find((r) => r.method === c.write.method && r.path === c.write.path);
-    // The plan's body is what went on the wire, but for the empty map fields the client adds on its own
-    // (BackendService.metadatas: {}), which change nothing.
-    expect(withoutEmptyMaps(sent?.body as Data)).toEqual(
-      c.action.plan(asset, DEFAULT_ACTION_SETTINGS).requests[1]?.body,
-    );
-
-    const live = await c.action.readLive(asset, ctx);
-    expect(live).toMatchObject({ name: asset.name, assetType: asset.assetType, ancestors: asset.ancestors });
-    expect(c.field(live?.resource?.data ?? {})).toEqual(c.fixed);
-    for (const p of [...c.policyIds, ...(c.alsoPass ?? [])]) expect(verdict(p, live as Asset)).toBe('pass');
-    expect(h.feed.length).toBeGreaterThanOrEqual(1);
-
-    expect((await c.action.apply(asset, before, ctx)).status).toBe('already_applied');
-    expect(writes(h, c)).toBe(1);
-
-    const after = applied.status === 'applied' ? applied.after : null;
-    expect(await c.action.undo(asset, before, after, ctx)).toEqual({ status: 'restored' });
-    expect(writes(h, c)).toBe(2);
-    const restored = await c.action.readLive(asset, ctx);
-    expect(stable(restored?.resource?.data)).toEqual(stable(asset.resource?.data));
-    for (const p of c.policyIds) expect(verdict(p, restored as Asset)).toBe('violation');
-  });
-
-  it('reports conflict on a concurrent change and overwrites nothing', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    h.twin.setFaults([
-      c.fingerprinted
-        ? {
-            match: { method: c.write.method, pathPattern: c.write.path },
-            concurrentModification: true,
-            times: 1,
-          }
-        : { match: { method: 'GET', pathPattern: c.resourcePath }, concurrentModification: true, times: 1 },
-    ]);
-    const outcome = await c.action.apply(asset, before, ctx);
-    expect(outcome.status).toBe('conflict');
-    if (outcome.status === 'conflict' && c.fingerprinted) expect(outcome.reason).toContain('412');
-    if (!c.fingerprinted) expect(writes(h, c)).toBe(0);
-    const data = h.twin.getAsset(asset.name)?.resource?.data ?? {};
-    expect(data['description']).toMatch(/^changed by someone else/);
-    expect(c.field(data)).toEqual(c.field(asset.resource?.data ?? {}));
-  });
-
-  it('refuses to undo after someone changed the resource, and sends nothing', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const applied = await c.action.apply(asset, before, ctx);
-    h.twin.setFaults([
-      { match: { method: 'GET', pathPattern: c.resourcePath }, concurrentModification: true, times: 1 },
-    ]);
-    const undo = await c.action.undo(asset, before, applied.status === 'applied' ? applied.after : null, ctx);
-    expect(undo.status).toBe('refused');
-    expect(writes(h, c)).toBe(1);
-    expect(c.field(h.twin.getAsset(asset.name)?.resource?.data ?? {})).toEqual(c.fixed);
-  });
-
-  it('surfaces an injected 503 as a retryable WardenError', async () => {
-    await start({
-      faults: [{ match: { method: c.write.method, pathPattern: c.write.path }, errorStatus: 503 }],
-    });
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const err = await rejection(c.action.apply(asset, before, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect((err as WardenError).retryable).toBe(true);
-    expect((err as WardenError).code).toBe('UNAVAILABLE');
-  });
-
-  it('surfaces a failed operation as a non-retryable WardenError and leaves the resource as it was', async () => {
-    await start({
-      faults: [{ match: { method: c.write.method, pathPattern: c.write.path }, failOperation: true }],
-    });
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const err = await rejection(c.action.apply(asset, before, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect((err as WardenError).retryable).toBe(false);
-    expect((err as WardenError).code).toBe('operation_failed');
-    expect(h.twin.getAsset(asset.name)?.resource?.data).toEqual(asset.resource?.data);
-  });
-
-  it('returns null and gone for a resource that no longer exists', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const other = c.asset();
-    await h.close();
-    h = await startHarness([]);
-    const ctx2 = actionContext(h);
-    expect(await c.action.captureBefore(other, ctx2)).toBeNull();
-    expect(await c.action.readLive(other, ctx2)).toBeNull();
-    const state = await (async () => {
-      const h2 = await startHarness([other]);
-      try {
-        return await c.action.captureBefore(other, actionContext(h2));
-      } finally {
-        await h2.close();
-      }
-    })();
-    expect(await c.action.apply(other, state, ctx2)).toEqual({ status: 'gone' });
-    expect(await c.action.undo(other, state, state, ctx2)).toEqual({ status: 'gone' });
-    void ctx;
-  });
-
-  if (c.refused) {
-    const refused = c.refused;
-    it('refuses a resource it must not change, and sends nothing', async () => {
-      await start({}, refused.asset());
-      const ctx = actionContext(h);
-      const before = await c.action.captureBefore(asset, ctx);
-      const outcome = await c.action.apply(asset, before, ctx);
-      expect(outcome.status).toBe('conflict');
-      if (outcome.status === 'conflict') expect(outcome.reason).toMatch(refused.reason);
-      expect(h.twin.requests.filter((r) => r.method !== 'GET')).toHaveLength(0);
-    });
-  }
-});
+describeActionContract(
+  CASES.map((c): ActionContract => {
+    const write = { method: c.write.method, pathPattern: c.write.path };
+    const read = { method: 'GET', pathPattern: c.resourcePath };
+    return {
+      ...basicsOf(c),
+      api: 'compute.googleapis.com',
+      plan: ({ asset }, plan) => {
+        const url = `https://compute.googleapis.com${c.resourcePath}`;
+        expect(plan.requests[0]).toEqual({ method: 'GET', url });
+        expect(plan.requests[1]).toMatchObject({
+          method: c.write.method,
+          url: `https://compute.googleapis.com${c.write.path}`,
+        });
+        const body = plan.requests[1]?.body as Data;
+        if (c.fingerprinted) expect(body['fingerprint']).toBe(asset.resource?.data['fingerprint']);
+        expect(plan.requests[2]?.url).toMatch(/\/operations\/\{operation\}\/wait$/);
+        expect(plan.description.length).toBeGreaterThan(40);
+      },
+      field: (a) => c.field(a?.resource?.data ?? {}),
+      fixed: c.fixed,
+      isWrite: request(c.write.method, c.write.path),
+      untouched: sameData,
+      fix: {
+        sent: ({ h, asset }) => {
+          const sent = h.twin.requests.find((r) => r.method === c.write.method && r.path === c.write.path);
+          // The plan's body is what went on the wire, but for the empty map fields the client adds on its own
+          // (BackendService.metadatas: {}), which change nothing.
+          expect(withoutEmptyMaps(sent?.body as Data)).toEqual(
+            c.action.plan(asset, DEFAULT_ACTION_SETTINGS).requests[1]?.body,
+          );
+        },
+        feed: 1,
+        restored: ({ restored, asset }) =>
+          expect(stable(restored.resource?.data)).toEqual(stable(asset.resource?.data)),
+      },
+      // A fingerprinted write is refused by compute (412); the others have only the re-read.
+      conflict: c.fingerprinted
+        ? { atWrite: { at: write, reason: '412', stale: true, theirs: describedBySomeoneElse } }
+        : {
+            beforeWrite: {
+              change: { at: read },
+              reason: /changed since/,
+              stale: true,
+              theirs: describedBySomeoneElse,
+            },
+          },
+      undoAfterChange: { change: { at: read } },
+      retryable: { unavailable: { at: write } },
+      failedOperation: { at: write },
+      ...(c.refused ? { refused: [c.refused] } : {}),
+    };
+  }),
+);
 
 describe('compute.subnetwork.enable-flow-logs: what the client cannot express', () => {
   let h: TwinHarness;
@@ -405,15 +275,11 @@ describe('compute.subnetwork.enable-flow-logs: what the client cannot express', 
     h = await startHarness([asset], { operationPolls: 0 });
     const ctx = actionContext(h);
     const action = enableSubnetworkFlowLogs;
-    const before = await action.captureBefore(asset, ctx);
-    const applied = await action.apply(asset, before!, ctx);
-    expect(applied.status).toBe('applied');
+    const { before, after } = await applyFix(action, asset, ctx);
     const live = (await action.readLive(asset, ctx))?.resource?.data ?? {};
     expect(live['enableFlowLogs']).toBe(true);
     expect(verdict('subnet-flow-logs-disabled', (await action.readLive(asset, ctx)) as Asset)).toBe('pass');
-    expect(
-      await action.undo(asset, before!, applied.status === 'applied' ? applied.after : null, ctx),
-    ).toEqual({
+    expect(await action.undo(asset, before, after, ctx)).toEqual({
       status: 'restored',
     });
     const undone = (await action.readLive(asset, ctx))?.resource?.data ?? {};

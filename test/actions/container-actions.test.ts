@@ -1,30 +1,31 @@
-import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { clusterAddRequiredLabels } from '../../shared/actions/container-cluster-add-required-labels.js';
 import { clusterDisableKubernetesDashboard } from '../../shared/actions/container-cluster-disable-kubernetes-dashboard.js';
 import { clusterDisableLegacyAbac } from '../../shared/actions/container-cluster-disable-legacy-abac.js';
 import { clusterEnableNodeAutoRepair } from '../../shared/actions/container-cluster-enable-node-auto-repair.js';
-import { getAction } from '../../shared/actions/registry.js';
 import { DEFAULT_ACTION_SETTINGS, type RemediationAction } from '../../shared/actions/types.js';
 import type { Asset } from '../../shared/model/asset.js';
 import { WardenError } from '../../shared/model/errors.js';
-import { loadPolicies, type PolicySet } from '../../shared/policy/policy-set.js';
-import { projectRoot } from '../../shared/util/project-root.js';
 import { clusterAsset, clusterPath, LOCATION, nodePool } from '../twin/container-fixtures.js';
 import { PROJECT_ID, startHarness, type TwinHarness } from '../twin/twin-fixtures.js';
-import { actionContext, rejection } from './action-context.js';
+import { actionContext, applyFix, rejection } from './action-context.js';
+import {
+  basicsOf,
+  describeActionContract,
+  describedBySomeoneElse,
+  request,
+  sameData,
+  type ActionContract,
+  type CaseBasics,
+} from './action-contract.js';
+import { expectRegistered, verdict } from './policies.js';
 
-const NOW = '2026-03-01T09:00:00.000Z';
 const API = 'https://container.googleapis.com';
 const OPERATIONS = `/v1/projects/${PROJECT_ID}/locations/${LOCATION}/operations/`;
 
 type Data = Record<string, unknown>;
 
-interface Case {
-  title: string;
-  action: RemediationAction;
-  policyIds: string[];
-  asset: () => Asset;
+interface Case extends CaseBasics {
   write: { method: string; path: string };
   field: (data: Data) => unknown;
   fixed: unknown;
@@ -116,30 +117,13 @@ const CASES: Case[] = [
   },
 ];
 
-let policies: PolicySet;
-beforeAll(async () => {
-  policies = await loadPolicies(path.join(projectRoot(), 'policies'));
-});
-
-function verdict(policyId: string, asset: Asset): string {
-  const r = policies.evaluate(asset, { now: NOW }).find((x) => x.policy.def.id === policyId);
-  if (!r) throw new Error(`policy ${policyId} did not run on ${asset.assetType}`);
-  if (r.verdict.kind === 'error') return `error: ${r.verdict.message}`;
-  return r.verdict.kind;
-}
-
 /** The cluster without what every labels write bumps. */
 function stable(data: Data | undefined): Data {
   const { labelFingerprint: _f, etag: _e, ...rest } = data ?? {};
   return rest;
 }
 
-function writes(h: TwinHarness, c: Case): number {
-  return h.twin.requests.filter((r) => r.method === c.write.method && r.path === c.write.path).length;
-}
-
 const mutations = (h: TwinHarness) => h.twin.requests.filter((r) => r.method !== 'GET');
-
 describe('the GKE actions are registered with the policies that use them', () => {
   it('registers each action with its risk and reversibility, named by a policy', () => {
     for (const [id, risk, reversible] of [
@@ -148,186 +132,84 @@ describe('the GKE actions are registered with the policies that use them', () =>
       ['container.cluster.enable-node-auto-repair', 'medium', true],
       ['container.cluster.add-required-labels', 'low', true],
     ] as const) {
-      expect(getAction(id)).toMatchObject({
-        id,
+      const named = expectRegistered(id, {
         risk,
         reversible,
         assetTypes: ['container.googleapis.com/Cluster'],
       });
-      const named = policies.policies.filter(
-        (p) =>
-          p.def.remediation !== undefined && 'action' in p.def.remediation && p.def.remediation.action === id,
-      );
-      expect(named.length).toBeGreaterThan(0);
       for (const p of named) expect(p.def.remediation).toMatchObject({ risk });
     }
   });
 });
 
-describe.each(CASES)('$action.id on $title', (c) => {
-  let h: TwinHarness;
-  let asset: Asset;
-  afterEach(async () => {
-    await h.close();
-  });
-  const start = async (
-    opts: Parameters<typeof startHarness>[1] = {},
-    a: Asset = c.asset(),
-  ): Promise<void> => {
-    asset = a;
-    h = await startHarness([asset], opts);
-  };
-
-  it('plans the exact requests against container.googleapis.com', async () => {
-    await start();
-    const plan = c.action.plan(asset, DEFAULT_ACTION_SETTINGS);
-    const name = asset.name.replace('//container.googleapis.com/', '');
-    expect(plan.requests[0]).toEqual({ method: 'GET', url: `${API}/v1/${name}` });
-    expect(plan.requests[1]).toMatchObject({ method: c.write.method, url: `${API}${c.write.path}` });
-    expect(plan.requests[2]).toEqual({ method: 'GET', url: `${API}${OPERATIONS}{operation}` });
-    if (c.fingerprinted)
-      expect((plan.requests[1]?.body as Data)['labelFingerprint']).toBe(
-        asset.resource?.data['labelFingerprint'],
-      );
-    expect(plan.description.length).toBeGreaterThan(80);
-  });
-
-  it('fixes, so that the policy passes on the live cluster; twice is a no-op; undo restores exactly the before-state', async () => {
-    await start();
-    const ctx = actionContext(h);
-    for (const p of c.policyIds) expect(verdict(p, asset)).toBe('violation');
-    const before = await c.action.captureBefore(asset, ctx);
-    const applied = await c.action.apply(asset, before, ctx);
-    expect(applied.status).toBe('applied');
-    expect(writes(h, c)).toBe(1);
-    const sent = h.twin.requests.find((r) => r.method === c.write.method && r.path === c.write.path);
-    expect(sent?.body).toEqual(c.action.plan(asset, DEFAULT_ACTION_SETTINGS).requests[1]?.body);
-    // The operation was waited for: read until DONE before the cluster was read back.
-    expect(h.twin.requests.filter((r) => r.path.startsWith(OPERATIONS)).length).toBeGreaterThanOrEqual(2);
-
-    const live = await c.action.readLive(asset, ctx);
-    expect(live).toMatchObject({ name: asset.name, assetType: asset.assetType, ancestors: asset.ancestors });
-    expect(c.field(live?.resource?.data ?? {})).toEqual(c.fixed);
-    for (const p of c.policyIds) expect(verdict(p, live as Asset)).toBe('pass');
-    // readLive gives the cluster exactly as CAI now holds it (REST JSON, no client defaults).
-    expect(live?.resource?.data).toEqual(h.twin.getAsset(asset.name)?.resource?.data);
-    expect(h.feed.length).toBeGreaterThanOrEqual(1);
-
-    expect((await c.action.apply(asset, before, ctx)).status).toBe('already_applied');
-    expect(writes(h, c)).toBe(1);
-
-    const after = applied.status === 'applied' ? applied.after : null;
-    expect(await c.action.undo(asset, before, after, ctx)).toEqual({ status: 'restored' });
-    expect(writes(h, c)).toBe(2);
-    const restored = await c.action.readLive(asset, ctx);
-    expect(stable(restored?.resource?.data)).toEqual(stable(asset.resource?.data));
-    expect(stable(h.twin.getAsset(asset.name)?.resource?.data)).toEqual(stable(asset.resource?.data));
-    for (const p of c.policyIds) expect(verdict(p, restored as Asset)).toBe('violation');
-  });
-
-  it('reports conflict on a concurrent change and overwrites nothing', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    h.twin.setFaults([
-      c.fingerprinted
+describeActionContract(
+  CASES.map((c): ActionContract => {
+    const write = { method: c.write.method, pathPattern: c.write.path };
+    const read = { method: 'GET', pathPattern: clusterPath(String(c.asset().resource?.data['name'])) };
+    return {
+      ...basicsOf(c),
+      api: 'container.googleapis.com',
+      plan: ({ asset }, plan) => {
+        const name = asset.name.replace('//container.googleapis.com/', '');
+        expect(plan.requests[0]).toEqual({ method: 'GET', url: `${API}/v1/${name}` });
+        expect(plan.requests[1]).toMatchObject({ method: c.write.method, url: `${API}${c.write.path}` });
+        expect(plan.requests[2]).toEqual({ method: 'GET', url: `${API}${OPERATIONS}{operation}` });
+        if (c.fingerprinted)
+          expect((plan.requests[1]?.body as Data)['labelFingerprint']).toBe(
+            asset.resource?.data['labelFingerprint'],
+          );
+        expect(plan.description.length).toBeGreaterThan(80);
+      },
+      field: (a) => c.field(a?.resource?.data ?? {}),
+      fixed: c.fixed,
+      isWrite: request(c.write.method, c.write.path),
+      untouched: sameData,
+      fix: {
+        sent: ({ h, asset }) => {
+          const sent = h.twin.requests.find((r) => r.method === c.write.method && r.path === c.write.path);
+          expect(sent?.body).toEqual(c.action.plan(asset, DEFAULT_ACTION_SETTINGS).requests[1]?.body);
+          // The operation was waited for: read until DONE before the cluster was read back.
+          expect(h.twin.requests.filter((r) => r.path.startsWith(OPERATIONS)).length).toBeGreaterThanOrEqual(
+            2,
+          );
+        },
+        // readLive gives the cluster exactly as CAI now holds it (REST JSON, no client defaults).
+        live: (live, { h, asset }) =>
+          expect(live.resource?.data).toEqual(h.twin.getAsset(asset.name)?.resource?.data),
+        feed: 'some',
+        restored: ({ h, restored, asset }) => {
+          expect(stable(restored.resource?.data)).toEqual(stable(asset.resource?.data));
+          expect(stable(h.twin.getAsset(asset.name)?.resource?.data)).toEqual(stable(asset.resource?.data));
+        },
+      },
+      // labelFingerprint is a precondition GKE checks; the other set* calls have only the re-read.
+      conflict: c.fingerprinted
         ? {
-            match: { method: c.write.method, pathPattern: c.write.path },
-            concurrentModification: true,
-            times: 1,
+            atWrite: {
+              at: write,
+              reason: 'FAILED_PRECONDITION',
+              stale: true,
+              theirs: describedBySomeoneElse,
+            },
           }
         : {
-            match: { method: 'GET', pathPattern: clusterPath(String(asset.resource?.data['name'])) },
-            concurrentModification: true,
-            times: 1,
+            beforeWrite: {
+              change: { at: read },
+              reason: /changed since/,
+              stale: true,
+              theirs: describedBySomeoneElse,
+            },
           },
-    ]);
-    const outcome = await c.action.apply(asset, before, ctx);
-    expect(outcome.status).toBe('conflict');
-    if (outcome.status === 'conflict' && c.fingerprinted)
-      expect(outcome.reason).toContain('FAILED_PRECONDITION');
-    if (!c.fingerprinted) expect(writes(h, c)).toBe(0);
-    const data = h.twin.getAsset(asset.name)?.resource?.data ?? {};
-    expect(data['description']).toMatch(/^changed by someone else/);
-    expect(c.field(data)).toEqual(c.field(asset.resource?.data ?? {}));
-  });
-
-  it('refuses to undo after someone changed the cluster, and sends nothing', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const applied = await c.action.apply(asset, before, ctx);
-    h.twin.setFaults([
-      {
-        match: { method: 'GET', pathPattern: clusterPath(String(asset.resource?.data['name'])) },
-        concurrentModification: true,
-        times: 1,
+      undoAfterChange: { change: { at: read } },
+      retryable: {
+        unavailable: { at: write, times: 1 },
+        throttled: { at: { method: 'GET', pathPattern: OPERATIONS }, via: 'apply' },
       },
-    ]);
-    const undo = await c.action.undo(asset, before, applied.status === 'applied' ? applied.after : null, ctx);
-    expect(undo.status).toBe('refused');
-    expect(writes(h, c)).toBe(1);
-    expect(c.field(h.twin.getAsset(asset.name)?.resource?.data ?? {})).toEqual(c.fixed);
-  });
-
-  it('surfaces an injected 503 and 429 as retryable WardenErrors', async () => {
-    await start({
-      faults: [{ match: { method: c.write.method, pathPattern: c.write.path }, errorStatus: 503, times: 1 }],
-    });
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const err = await rejection(c.action.apply(asset, before, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect((err as WardenError).retryable).toBe(true);
-    expect((err as WardenError).code).toBe('UNAVAILABLE');
-    h.twin.setFaults([{ match: { method: 'GET', pathPattern: OPERATIONS }, errorStatus: 429, times: 1 }]);
-    const throttled = await rejection(c.action.apply(asset, before, ctx));
-    expect((throttled as WardenError).retryable).toBe(true);
-    expect((throttled as WardenError).code).toBe('RESOURCE_EXHAUSTED');
-  });
-
-  it('surfaces a failed operation as a non-retryable WardenError and leaves the cluster as it was', async () => {
-    await start({
-      faults: [{ match: { method: c.write.method, pathPattern: c.write.path }, failOperation: true }],
-    });
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const err = await rejection(c.action.apply(asset, before, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect((err as WardenError).retryable).toBe(false);
-    expect((err as WardenError).code).toBe('operation_failed');
-    expect((err as WardenError).message).toMatch(
-      /GKE operation operation-\S+ .* failed: The operation failed/,
-    );
-    expect(h.twin.getAsset(asset.name)?.resource?.data).toEqual(asset.resource?.data);
-  });
-
-  it('returns null and gone for a cluster that no longer exists', async () => {
-    const state = await (async () => {
-      await start();
-      return c.action.captureBefore(asset, actionContext(h));
-    })();
-    await h.close();
-    h = await startHarness([]);
-    const ctx = actionContext(h);
-    expect(await c.action.captureBefore(asset, ctx)).toBeNull();
-    expect(await c.action.readLive(asset, ctx)).toBeNull();
-    expect(await c.action.apply(asset, state, ctx)).toEqual({ status: 'gone' });
-    expect(await c.action.undo(asset, state, state, ctx)).toEqual({ status: 'gone' });
-  });
-
-  for (const refused of c.refused ?? []) {
-    it(`refuses a cluster it must not change (${String(refused.reason)}), and sends nothing`, async () => {
-      await start({}, refused.asset());
-      const ctx = actionContext(h);
-      const before = await c.action.captureBefore(asset, ctx);
-      const outcome = await c.action.apply(asset, before, ctx);
-      expect(outcome.status).toBe('conflict');
-      if (outcome.status === 'conflict') expect(outcome.reason).toMatch(refused.reason);
-      expect(mutations(h)).toHaveLength(0);
-    });
-  }
-});
+      failedOperation: { at: write, message: /GKE operation operation-\S+ .* failed: The operation failed/ },
+      refused: c.refused,
+    };
+  }),
+);
 
 describe('GKE actions: what GKE allows and refuses', () => {
   let h: TwinHarness;
@@ -345,9 +227,7 @@ describe('GKE actions: what GKE allows and refuses', () => {
     });
     h = await startHarness([asset], { operationPolls: 3 });
     const ctx = actionContext(h);
-    const before = await clusterEnableNodeAutoRepair.captureBefore(asset, ctx);
-    const applied = await clusterEnableNodeAutoRepair.apply(asset, before!, ctx);
-    expect(applied.status).toBe('applied');
+    const { before, after } = await applyFix(clusterEnableNodeAutoRepair, asset, ctx);
     const log = h.twin.requests.map(
       (r) => `${r.method} ${r.path.replace(/.*\/(nodePools|operations)\//, '$1/')}`,
     );
@@ -367,14 +247,7 @@ describe('GKE actions: what GKE allows and refuses', () => {
     ]);
     expect(verdict('gke-node-auto-repair-disabled', live)).toBe('pass');
     // Undo gives each pool its own management back, again one operation at a time.
-    expect(
-      await clusterEnableNodeAutoRepair.undo(
-        asset,
-        before!,
-        applied.status === 'applied' ? applied.after : null,
-        ctx,
-      ),
-    ).toEqual({
+    expect(await clusterEnableNodeAutoRepair.undo(asset, before, after, ctx)).toEqual({
       status: 'restored',
     });
     expect(management(h.twin.getAsset(asset.name)?.resource?.data ?? {})).toEqual(
@@ -455,8 +328,7 @@ describe('GKE actions: what GKE allows and refuses', () => {
     const asset = clusterAsset('keep', { resourceLabels: { team: '', env: 'prod-1' } });
     h = await startHarness([asset], { operationPolls: 0 });
     const ctx = actionContext(h);
-    const before = await clusterAddRequiredLabels.captureBefore(asset, ctx);
-    expect((await clusterAddRequiredLabels.apply(asset, before!, ctx)).status).toBe('applied');
+    await applyFix(clusterAddRequiredLabels, asset, ctx);
     expect(h.twin.getAsset(asset.name)?.resource?.data['resourceLabels']).toEqual({
       team: '',
       env: 'prod-1',
@@ -470,15 +342,8 @@ describe('GKE actions: what GKE allows and refuses', () => {
     });
     h = await startHarness([asset], { operationPolls: 0 });
     const ctx = actionContext(h);
-    const before = await clusterDisableKubernetesDashboard.captureBefore(asset, ctx);
-    const applied = await clusterDisableKubernetesDashboard.apply(asset, before!, ctx);
-    expect(applied.status).toBe('applied');
-    const undo = await clusterDisableKubernetesDashboard.undo(
-      asset,
-      before!,
-      applied.status === 'applied' ? applied.after : null,
-      ctx,
-    );
+    const { before, after } = await applyFix(clusterDisableKubernetesDashboard, asset, ctx);
+    const undo = await clusterDisableKubernetesDashboard.undo(asset, before, after, ctx);
     expect(undo).toMatchObject({
       status: 'refused',
       reason: expect.stringMatching(/cannot be enabled again on GKE 1\.15/),
@@ -502,15 +367,8 @@ describe('GKE actions: what GKE allows and refuses', () => {
     });
     h = await startHarness([asset], { operationPolls: 0 });
     const ctx = actionContext(h);
-    const before = await clusterEnableNodeAutoRepair.captureBefore(asset, ctx);
-    const applied = await clusterEnableNodeAutoRepair.apply(asset, before!, ctx);
-    expect(applied.status).toBe('applied');
-    const undo = await clusterEnableNodeAutoRepair.undo(
-      asset,
-      before!,
-      applied.status === 'applied' ? applied.after : null,
-      ctx,
-    );
+    const { before, after } = await applyFix(clusterEnableNodeAutoRepair, asset, ctx);
+    const undo = await clusterEnableNodeAutoRepair.undo(asset, before, after, ctx);
     expect(undo).toMatchObject({
       status: 'refused',
       reason: expect.stringMatching(/STABLE release channel/),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { parse as parseYaml } from 'yaml';
 import {
   isHumanMember,
@@ -14,11 +14,8 @@ import {
 } from '../../shared/actions/resourcemanager-iam-remove-service-account-admin-roles.js';
 import { projectAddRequiredLabels } from '../../shared/actions/resourcemanager-project-add-required-labels.js';
 import { enableDataAccessAuditLogs } from '../../shared/actions/resourcemanager-project-enable-data-access-audit-logs.js';
-import { getAction } from '../../shared/actions/registry.js';
 import { DEFAULT_ACTION_SETTINGS, type RemediationAction } from '../../shared/actions/types.js';
 import { AssetSchema, type Asset, type IamPolicy } from '../../shared/model/asset.js';
-import { WardenError } from '../../shared/model/errors.js';
-import { loadPolicies, type PolicySet } from '../../shared/policy/policy-set.js';
 import { projectRoot } from '../../shared/util/project-root.js';
 import {
   FOLDER,
@@ -31,9 +28,18 @@ import {
   projectPolicy,
 } from '../twin/identity-fixtures.js';
 import { startHarness, type TwinHarness } from '../twin/twin-fixtures.js';
-import { actionContext, rejection } from './action-context.js';
+import { actionContext, applyFix, rejection } from './action-context.js';
+import {
+  basicsOf,
+  describeActionContract,
+  iamEtagConflict,
+  request,
+  sameData,
+  type ActionContract,
+  type CaseBasics,
+} from './action-contract.js';
+import { expectRegistered, verdict } from './policies.js';
 
-const NOW = '2026-03-01T09:00:00.000Z';
 const RM = 'https://cloudresourcemanager.googleapis.com';
 const PROJECT = `projects/${PROJECT_NUMBER}`;
 const LOG_TYPE_NAMES = ['LOG_TYPE_UNSPECIFIED', 'ADMIN_READ', 'DATA_WRITE', 'DATA_READ'];
@@ -45,12 +51,7 @@ const TOKEN_CREATOR_CONDITION = {
 
 type Data = Record<string, unknown>;
 
-interface Case {
-  title: string;
-  action: RemediationAction;
-  /** The policies that flag `asset` and must pass on the fixed resource. */
-  policyIds: string[];
-  asset: () => Asset;
+interface Case extends CaseBasics {
   /** The read the action guards with (a concurrent change is played on it). */
   read: { method: string; path: string };
   write: { method: string; path: string };
@@ -173,22 +174,6 @@ const CASES: Case[] = [
   },
 ];
 
-let policies: PolicySet;
-beforeAll(async () => {
-  policies = await loadPolicies(path.join(projectRoot(), 'policies'));
-});
-
-function verdict(policyId: string, asset: Asset): string {
-  const r = policies.evaluate(asset, { now: NOW }).find((x) => x.policy.def.id === policyId);
-  if (!r) throw new Error(`policy ${policyId} did not run on ${asset.assetType}`);
-  if (r.verdict.kind === 'error') return `error: ${r.verdict.message}`;
-  return r.verdict.kind;
-}
-
-function writes(h: TwinHarness, w: { method: string; path: string }): number {
-  return h.twin.requests.filter((r) => r.method === w.method && r.path === w.path).length;
-}
-
 /** What gax put on the wire, with its integer enums (enum-encoding=int) as the names the plan shows. */
 function sentBody(h: TwinHarness, w: { method: string; path: string }): Data {
   const body = structuredClone(
@@ -216,171 +201,93 @@ describe('the identity actions are registered with the policies that use them', 
       ['resourcemanager.project.add-required-labels', 'low'],
       ['iam.project.remove-project-level-service-account-user-roles', 'high'],
       ['resourcemanager.iam.remove-service-account-admin-roles', 'high'],
+      ['iam.serviceaccountkey.disable', 'high'],
     ] as const) {
-      expect(getAction(id)).toMatchObject({ id, risk, reversible: true });
-      const users = policies.policies.filter(
-        (p) =>
-          p.def.remediation !== undefined && 'action' in p.def.remediation && p.def.remediation.action === id,
-      );
-      expect(users.map((p) => ('risk' in p.def.remediation ? p.def.remediation.risk : null))).toEqual([risk]);
+      const named = expectRegistered(id, { risk, reversible: true });
+      expect(named.map((p) => ('risk' in p.def.remediation ? p.def.remediation.risk : null))).toEqual([risk]);
     }
-    // There is no IAM Admin v1 client installed: disabling a service account key stays a recommendation.
-    expect(getAction('iam.serviceaccountkey.disable')).toBeUndefined();
   });
 });
 
-describe.each(CASES)('$action.id on $title', (c) => {
-  let h: TwinHarness;
-  let asset: Asset;
-  afterEach(async () => {
-    await h.close();
-  });
-  const start = async (
-    opts: Parameters<typeof startHarness>[1] = {},
-    a: Asset = c.asset(),
-  ): Promise<void> => {
-    asset = a;
-    h = await startHarness([asset], opts);
-  };
-
-  it('plans the exact requests against cloudresourcemanager.googleapis.com, and sends exactly that', async () => {
-    await start();
-    const plan = c.action.plan(asset, DEFAULT_ACTION_SETTINGS);
-    expect(plan.description.length).toBeGreaterThan(80);
-    if (c.guard === 'etag') {
-      expect(plan.requests[0]).toEqual({
-        method: 'POST',
-        url: `${RM}${c.read.path}`,
-        body: { options: { requestedPolicyVersion: 3 } },
-      });
-      expect(plan.requests[1]).toMatchObject({ method: 'POST', url: `${RM}${c.write.path}` });
-      const body = plan.requests[1]?.body as Data;
-      expect(body['policy']).toMatchObject({ version: 3, etag: asset.iamPolicy?.etag });
-    } else {
-      expect(plan.requests).toEqual([
-        { method: 'GET', url: `${RM}${c.read.path}` },
-        {
-          method: 'PATCH',
-          url: `${RM}${c.write.path}?updateMask=labels`,
-          body: { labels: { env: 'dev', team: 'web', 'cost-center': 'unassigned' } },
+describeActionContract(
+  CASES.map((c): ActionContract => {
+    const write = { method: c.write.method, pathPattern: c.write.path };
+    const read = { method: c.read.method, pathPattern: c.read.path };
+    return {
+      ...basicsOf(c),
+      api: 'cloudresourcemanager.googleapis.com',
+      // And apply sends exactly that.
+      plan: async ({ h, ctx, asset }, plan) => {
+        expect(plan.description.length).toBeGreaterThan(80);
+        if (c.guard === 'etag') {
+          expect(plan.requests[0]).toEqual({
+            method: 'POST',
+            url: `${RM}${c.read.path}`,
+            body: { options: { requestedPolicyVersion: 3 } },
+          });
+          expect(plan.requests[1]).toMatchObject({ method: 'POST', url: `${RM}${c.write.path}` });
+          const body = plan.requests[1]?.body as Data;
+          expect(body['policy']).toMatchObject({ version: 3, etag: asset.iamPolicy?.etag });
+        } else {
+          expect(plan.requests).toEqual([
+            { method: 'GET', url: `${RM}${c.read.path}` },
+            {
+              method: 'PATCH',
+              url: `${RM}${c.write.path}?updateMask=labels`,
+              body: { labels: { env: 'dev', team: 'web', 'cost-center': 'unassigned' } },
+            },
+            { method: 'GET', url: `${RM}/v3/operations/{operation}` },
+          ]);
+        }
+        const before = await c.action.captureBefore(asset, ctx);
+        expect((await c.action.apply(asset, before, ctx)).status).toBe('applied');
+        expect(sentBody(h, c.write)).toEqual(plan.requests[1]?.body);
+        if (c.guard === 'reread') {
+          expect(h.twin.requests.find((r) => r.method === 'PATCH')?.query).toMatchObject({
+            updateMask: 'labels',
+          });
+        }
+      },
+      field: c.field,
+      fixed: c.fixed,
+      isWrite: request(c.write.method, c.write.path),
+      ...(c.guard === 'reread' ? { untouched: sameData } : {}),
+      fix: {
+        feed: 1,
+        restored: ({ h, asset }) => {
+          const restored = h.twin.getAsset(asset.name);
+          if (c.guard === 'etag') expect(stablePolicy(restored)).toEqual(stablePolicy(asset));
+          else expect(restored?.resource?.data).toEqual(asset.resource?.data);
         },
-        { method: 'GET', url: `${RM}/v3/operations/{operation}` },
-      ]);
-    }
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    expect((await c.action.apply(asset, before, ctx)).status).toBe('applied');
-    expect(sentBody(h, c.write)).toEqual(plan.requests[1]?.body);
-    if (c.guard === 'reread') {
-      expect(h.twin.requests.find((r) => r.method === 'PATCH')?.query).toMatchObject({
-        updateMask: 'labels',
-      });
-    }
-  });
-
-  it('fixes, so that the policies pass on the live resource; twice is a no-op; undo restores exactly the before-state', async () => {
-    await start();
-    const ctx = actionContext(h);
-    for (const p of c.policyIds) expect(verdict(p, asset)).toBe('violation');
-    const before = await c.action.captureBefore(asset, ctx);
-    const applied = await c.action.apply(asset, before, ctx);
-    expect(applied.status).toBe('applied');
-    expect(writes(h, c.write)).toBe(1);
-
-    const live = await c.action.readLive(asset, ctx);
-    expect(live).toMatchObject({ name: asset.name, assetType: asset.assetType, ancestors: asset.ancestors });
-    expect(c.field(live ?? undefined)).toEqual(c.fixed);
-    for (const p of c.policyIds) expect(verdict(p, live as Asset)).toBe('pass');
-    expect(h.feed).toHaveLength(1);
-
-    expect((await c.action.apply(asset, before, ctx)).status).toBe('already_applied');
-    expect(writes(h, c.write)).toBe(1);
-
-    const after = applied.status === 'applied' ? applied.after : null;
-    expect(await c.action.undo(asset, before, after, ctx)).toEqual({ status: 'restored' });
-    expect(writes(h, c.write)).toBe(2);
-    const restored = h.twin.getAsset(asset.name);
-    if (c.guard === 'etag') expect(stablePolicy(restored)).toEqual(stablePolicy(asset));
-    else expect(restored?.resource?.data).toEqual(asset.resource?.data);
-    const reread = await c.action.readLive(asset, ctx);
-    for (const p of c.policyIds) expect(verdict(p, reread as Asset)).toBe('violation');
-  });
-
-  it('ends a concurrent modification in a conflict and overwrites nothing', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    h.twin.setFaults(
-      [{ match: c.guard === 'etag' ? c.write : c.read, concurrentModification: true, times: 1 }].map((r) => ({
-        ...r,
-        match: { method: r.match.method, pathPattern: r.match.path },
-      })),
-    );
-    const outcome = await c.action.apply(asset, before, ctx);
-    expect(outcome.status).toBe('conflict');
-    if (outcome.status === 'conflict' && c.guard === 'etag') expect(outcome.reason).toContain('409 ABORTED');
-    if (c.guard === 'reread') expect(writes(h, c.write)).toBe(0);
-    const now = h.twin.getAsset(asset.name);
-    expect(c.field(now)).toEqual(c.field(asset));
-    // Someone else's change is still there.
-    if (c.guard === 'etag') {
-      expect(now?.iamPolicy?.bindings.some((b) => b.members.includes('user:someone-else@example.com'))).toBe(
-        true,
-      );
-    } else {
-      expect(now?.resource?.data['labels']).toMatchObject({ 'changed-by': 'someone-else-1' });
-    }
-  });
-
-  it('refuses to undo after someone changed the resource, and sends nothing', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const applied = await c.action.apply(asset, before, ctx);
-    h.twin.setFaults([
-      { match: { method: c.read.method, pathPattern: c.read.path }, concurrentModification: true, times: 1 },
-    ]);
-    const undo = await c.action.undo(asset, before, applied.status === 'applied' ? applied.after : null, ctx);
-    expect(undo.status).toBe('refused');
-    expect(writes(h, c.write)).toBe(1);
-    expect(c.field(h.twin.getAsset(asset.name))).toEqual(c.fixed);
-  });
-
-  it('surfaces an injected 503 on the write and 429 on the read as retryable WardenErrors', async () => {
-    await start({
-      faults: [{ match: { method: c.write.method, pathPattern: c.write.path }, errorStatus: 503 }],
-    });
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const err = await rejection(c.action.apply(asset, before, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect((err as WardenError).retryable).toBe(true);
-    expect((err as WardenError).code).toBe('UNAVAILABLE');
-    h.twin.setFaults([
-      { match: { method: c.read.method, pathPattern: c.read.path }, errorStatus: 429, times: 1 },
-    ]);
-    const throttled = await rejection(c.action.readLive(asset, ctx));
-    expect(throttled).toMatchObject({ retryable: true, code: 'RESOURCE_EXHAUSTED' });
-    expect(c.field(h.twin.getAsset(asset.name))).toEqual(c.field(asset));
-  });
-
-  it('surfaces a purged project (403 "or it may not exist") as a non-retryable WardenError and sends nothing', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    await h.close();
-    h = await startHarness([]);
-    const ctx2 = actionContext(h);
-    const err = await rejection(c.action.apply(asset, before, ctx2));
-    expect(err).toBeInstanceOf(WardenError);
-    expect(err).toMatchObject({ retryable: false, code: 'PERMISSION_DENIED' });
-    expect((err as Error).message).toContain('(or it may not exist)');
-    expect(
-      h.twin.requests.filter((r) => r.method === c.write.method && r.path === c.write.path),
-    ).toHaveLength(0);
-    void ctx;
-  });
-});
+      },
+      // setIamPolicy checks the etag; the project's labels PATCH has only the re-read.
+      conflict:
+        c.guard === 'etag'
+          ? iamEtagConflict(write)
+          : {
+              beforeWrite: {
+                change: { at: read },
+                reason: /changed since/,
+                stale: true,
+                theirs: (now) =>
+                  expect(now?.resource?.data['labels']).toMatchObject({ 'changed-by': 'someone-else-1' }),
+              },
+            },
+      undoAfterChange: { change: { at: read } },
+      retryable: { unavailable: { at: write }, throttled: { at: read, via: 'readLive' } },
+      ...(c.guard === 'reread'
+        ? {
+            failedOperation: {
+              at: { method: 'PATCH' },
+              message: /operation operations\/cp\.\d+ setting the labels of projects\/558120439716 failed/,
+            },
+          }
+        : {}),
+      // Resource Manager answers 403 for a project it no longer has, as for one the caller may not see.
+      gone: { rejects: { code: 'PERMISSION_DENIED', message: '(or it may not exist)' } },
+    };
+  }),
+);
 
 describe('resourcemanager.project.enable-data-access-audit-logs: exemptions and the mask', () => {
   let h: TwinHarness;
@@ -641,43 +548,22 @@ describe('resourcemanager.iam.remove-service-account-admin-roles', () => {
     expect(verdict('iam-service-account-admin-privileges', asset)).toBe('violation');
     const plan = removeServiceAccountAdminRoles.plan(asset, DEFAULT_ACTION_SETTINGS);
     expect(plan.requests[1]?.url).toBe(`${RM}${writePath}`);
-    const before = await removeServiceAccountAdminRoles.captureBefore(asset, ctx);
-    const applied = await removeServiceAccountAdminRoles.apply(asset, before!, ctx);
-    expect(applied.status).toBe('applied');
+    const { before, after } = await applyFix(removeServiceAccountAdminRoles, asset, ctx);
     expect(h.twin.requests.filter((r) => r.path === writePath)).toHaveLength(1);
     const live = await removeServiceAccountAdminRoles.readLive(asset, ctx);
     expect(verdict('iam-service-account-admin-privileges', live!)).toBe('pass');
     expect(adminGrants(live!)).toEqual([]);
-    expect(
-      await removeServiceAccountAdminRoles.undo(
-        asset,
-        before!,
-        applied.status === 'applied' ? applied.after : null,
-        ctx,
-      ),
-    ).toEqual({ status: 'restored' });
+    expect(await removeServiceAccountAdminRoles.undo(asset, before, after, ctx)).toEqual({
+      status: 'restored',
+    });
     expect(stablePolicy(h.twin.getAsset(asset.name))).toEqual(stablePolicy(asset));
   });
 });
 
-describe('resourcemanager.project.add-required-labels: operations, refusals and deleted projects', () => {
+describe('resourcemanager.project.add-required-labels: refusals and deleted projects', () => {
   let h: TwinHarness;
   afterEach(async () => {
     await h.close();
-  });
-
-  it('surfaces a failed operation as a non-retryable WardenError and leaves the labels as they were', async () => {
-    const asset = projectAsset();
-    h = await startHarness([asset], { faults: [{ match: { method: 'PATCH' }, failOperation: true }] });
-    const ctx = actionContext(h);
-    const before = await projectAddRequiredLabels.captureBefore(asset, ctx);
-    const err = await rejection(projectAddRequiredLabels.apply(asset, before!, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect(err).toMatchObject({ retryable: false, code: 'operation_failed' });
-    expect((err as Error).message).toMatch(
-      /operation operations\/cp\.\d+ setting the labels of projects\/558120439716 failed/,
-    );
-    expect(h.twin.getAsset(asset.name)?.resource?.data).toEqual(asset.resource?.data);
   });
 
   it('surfaces a label Resource Manager refuses (400) as a non-retryable WardenError, nothing changed', async () => {
@@ -702,8 +588,7 @@ describe('resourcemanager.project.add-required-labels: operations, refusals and 
     expect(projectAddRequiredLabels.plan(asset, settings).requests[1]?.body).toEqual({
       labels: { env: '', team: 'platform', 'cost-center': 'unassigned' },
     });
-    const before = await projectAddRequiredLabels.captureBefore(asset, ctx);
-    expect((await projectAddRequiredLabels.apply(asset, before!, ctx)).status).toBe('applied');
+    await applyFix(projectAddRequiredLabels, asset, ctx);
     expect(h.twin.getAsset(asset.name)?.resource?.data['labels']).toEqual({
       env: '',
       team: 'platform',

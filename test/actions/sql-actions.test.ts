@@ -1,6 +1,4 @@
-import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { getAction } from '../../shared/actions/registry.js';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { sqlInstanceAddRequiredLabels } from '../../shared/actions/sqladmin-instance-add-required-labels.js';
 import { sqlInstanceEnableBackups } from '../../shared/actions/sqladmin-instance-enable-backups.js';
 import { sqlInstanceEnableDeletionProtection } from '../../shared/actions/sqladmin-instance-enable-deletion-protection.js';
@@ -13,23 +11,24 @@ import {
 import { DEFAULT_ACTION_SETTINGS, type RemediationAction } from '../../shared/actions/types.js';
 import type { Asset } from '../../shared/model/asset.js';
 import { WardenError } from '../../shared/model/errors.js';
-import { loadPolicies, type PolicySet } from '../../shared/policy/policy-set.js';
-import { projectRoot } from '../../shared/util/project-root.js';
 import { SQL_V1, sqlInstanceAsset } from '../twin/sql-fixtures.js';
 import { PROJECT_ID, startHarness, type TwinHarness } from '../twin/twin-fixtures.js';
 import { actionContext, rejection } from './action-context.js';
+import {
+  basicsOf,
+  describeActionContract,
+  request,
+  sameData,
+  type ActionContract,
+  type CaseBasics,
+} from './action-contract.js';
+import { expectRegistered, policiesNaming, verdict } from './policies.js';
 
-const NOW = '2026-03-01T09:00:00.000Z';
 const API = 'https://sqladmin.googleapis.com';
 
 type Data = Record<string, unknown>;
 
-interface Case {
-  title: string;
-  action: RemediationAction;
-  /** The policies that flag `asset` and must pass on the fixed instance. */
-  policyIds: string[];
-  asset: () => Asset;
+interface Case extends CaseBasics {
   /** The settings patch the plan and the fix send (settingsVersion aside). */
   fixSettings: Data;
   /** The part of the instance the fix changes, and its value once fixed. */
@@ -37,6 +36,8 @@ interface Case {
   fixed: unknown;
   /** Undo can be expressed (else it refuses and sends nothing). */
   reversible: boolean;
+  /** The before-state as undo can send it back, when Cloud SQL refuses the recorded one. */
+  restorable?: (before: Data) => Data;
 }
 
 const settingsOf = (d: Data): Data => (d['settings'] ?? {}) as Data;
@@ -101,6 +102,34 @@ const CASES: Case[] = [
     field: ssl,
     fixed: { sslMode: 'ENCRYPTED_ONLY', requireSsl: false },
     reversible: true,
+  },
+  {
+    // sslMode wins over the legacy flag (IpConfiguration.sslMode reference): this instance accepts plain text.
+    title: 'PostgreSQL with sslMode ALLOW_UNENCRYPTED_AND_ENCRYPTED beside a legacy requireSsl true',
+    action: sqlInstanceRequireSsl,
+    policyIds: ['sql-ssl-not-enforced'],
+    asset: () =>
+      sqlInstanceAsset('pg-ssl-legacy', {
+        settings: {
+          ipConfiguration: {
+            ipv4Enabled: true,
+            requireSsl: true,
+            sslMode: 'ALLOW_UNENCRYPTED_AND_ENCRYPTED',
+          },
+        },
+      }),
+    fixSettings: { ipConfiguration: { sslMode: 'ENCRYPTED_ONLY', requireSsl: false } },
+    field: ssl,
+    fixed: { sslMode: 'ENCRYPTED_ONLY', requireSsl: false },
+    reversible: true,
+    // Cloud SQL refuses ALLOW_UNENCRYPTED_AND_ENCRYPTED with requireSsl true now: the mode comes back, paired.
+    restorable: (before) => {
+      const settings = settingsOf(before);
+      return {
+        ...before,
+        settings: { ...settings, ipConfiguration: { ...ipOf(before), requireSsl: false } },
+      };
+    },
   },
   {
     title: 'SQL Server accepting unencrypted connections (requireSsl true pairs with ENCRYPTED_ONLY there)',
@@ -215,18 +244,6 @@ const CASES: Case[] = [
   },
 ];
 
-let policies: PolicySet;
-beforeAll(async () => {
-  policies = await loadPolicies(path.join(projectRoot(), 'policies'));
-});
-
-function verdict(policyId: string, asset: Asset): string {
-  const r = policies.evaluate(asset, { now: NOW }).find((x) => x.policy.def.id === policyId);
-  if (!r) throw new Error(`policy ${policyId} did not run on ${asset.assetType}`);
-  if (r.verdict.kind === 'error') return `error: ${r.verdict.message}`;
-  return r.verdict.kind;
-}
-
 /** The instance without what every settings write bumps. */
 function stable(data: Data | undefined): Data {
   const { etag: _e, settings, ...rest } = data ?? {};
@@ -262,9 +279,8 @@ function instancePath(asset: Asset): string {
   return `${SQL_V1}/instances/${String(asset.resource?.data['name'])}`;
 }
 
-function patches(h: TwinHarness, asset: Asset): number {
-  return h.twin.requests.filter((r) => r.method === 'PATCH' && r.path === instancePath(asset)).length;
-}
+/** The maintenance window the twin's concurrent change moves an hour each time (from 3). */
+const windowOf = (a: Asset | undefined) => settingsOf(a?.resource?.data ?? {})['maintenanceWindow'];
 
 describe('the Cloud SQL actions are registered with the policies that use them', () => {
   it('registers each action with its risk and reversibility, named by the policies', () => {
@@ -276,18 +292,11 @@ describe('the Cloud SQL actions are registered with the policies that use them',
       ['sqladmin.instance.add-required-labels', 'low', false],
       ['sqladmin.instance.set-database-flags', 'medium', true],
     ] as const) {
-      expect(getAction(id)).toMatchObject({
-        id,
+      for (const p of expectRegistered(id, {
         risk,
         reversible,
         assetTypes: ['sqladmin.googleapis.com/Instance'],
-      });
-      const naming = policies.policies.filter(
-        (p) =>
-          p.def.remediation !== undefined && 'action' in p.def.remediation && p.def.remediation.action === id,
-      );
-      expect(naming.length).toBeGreaterThan(0);
-      for (const p of naming) {
+      })) {
         const remediation = p.def.remediation as { risk?: string };
         expect(`${p.def.id}: ${remediation.risk ?? risk}`).toBe(`${p.def.id}: ${risk}`);
       }
@@ -295,13 +304,7 @@ describe('the Cloud SQL actions are registered with the policies that use them',
   });
 
   it('knows the target value of every flag policy that names set-database-flags, and only those', () => {
-    const naming = policies.policies
-      .filter(
-        (p) =>
-          p.def.remediation !== undefined &&
-          'action' in p.def.remediation &&
-          p.def.remediation.action === 'sqladmin.instance.set-database-flags',
-      )
+    const naming = policiesNaming('sqladmin.instance.set-database-flags')
       .map((p) => p.def.id)
       .sort();
     expect(naming).toHaveLength(16);
@@ -309,154 +312,78 @@ describe('the Cloud SQL actions are registered with the policies that use them',
   });
 });
 
-describe.each(CASES)('$action.id on $title', (c) => {
-  let h: TwinHarness;
-  let asset: Asset;
-  afterEach(async () => {
-    await h.close();
-  });
-  const start = async (opts: Parameters<typeof startHarness>[1] = {}): Promise<void> => {
-    asset = c.asset();
-    h = await startHarness([asset], opts);
-  };
-
-  it('plans the exact requests against sqladmin.googleapis.com', async () => {
-    await start();
-    const plan = c.action.plan(asset, DEFAULT_ACTION_SETTINGS);
-    const url = `${API}${instancePath(asset)}`;
-    expect(plan.requests).toEqual([
-      { method: 'GET', url },
-      { method: 'PATCH', url, body: { settings: { settingsVersion: '27', ...c.fixSettings } } },
-      { method: 'GET', url: `${API}${SQL_V1}/operations/{operation}` },
-    ]);
-    expect(plan.description).toContain(`${PROJECT_ID}:${String(asset.resource?.data['name'])}`);
-    expect(plan.description).toMatch(/settingsVersion/);
-  });
-
-  it('fixes so that the policies pass on the live instance; twice is a no-op; undo restores exactly the before-state (or refuses, sending nothing)', async () => {
-    await start();
-    const ctx = actionContext(h);
-    for (const p of c.policyIds) expect(`${p}: ${verdict(p, asset)}`).toBe(`${p}: violation`);
-    const before = await c.action.captureBefore(asset, ctx);
-    const applied = await c.action.apply(asset, before, ctx);
-    expect(applied.status).toBe('applied');
-    expect(patches(h, asset)).toBe(1);
-    const sent = h.twin.requests.find((r) => r.method === 'PATCH');
-    expect(fromWire(sent?.body)).toEqual(c.action.plan(asset, DEFAULT_ACTION_SETTINGS).requests[1]?.body);
-
-    const live = await c.action.readLive(asset, ctx);
-    expect(live).toMatchObject({ name: asset.name, assetType: asset.assetType, ancestors: asset.ancestors });
-    expect(c.field(live?.resource?.data ?? {})).toEqual(c.fixed);
-    expect(settingsOf(live?.resource?.data ?? {})['settingsVersion']).toBe('28');
-    for (const p of c.policyIds) expect(`${p}: ${verdict(p, live as Asset)}`).toBe(`${p}: pass`);
-    expect(h.feed).toHaveLength(1);
-
-    expect((await c.action.apply(asset, before, ctx)).status).toBe('already_applied');
-    expect(patches(h, asset)).toBe(1);
-
-    const after = applied.status === 'applied' ? applied.after : null;
-    const undo = await c.action.undo(asset, before, after, ctx);
-    if (!c.reversible) {
-      expect(undo.status).toBe('refused');
-      expect(patches(h, asset)).toBe(1);
-      return;
-    }
-    expect(undo).toEqual({ status: 'restored' });
-    expect(patches(h, asset)).toBe(2);
-    const restored = await c.action.readLive(asset, ctx);
-    expect(stable(restored?.resource?.data)).toEqual(stable((before as { data: Data }).data));
-    for (const p of c.policyIds) expect(verdict(p, restored as Asset)).toBe('violation');
-  });
-
-  it('re-reads and re-plans once after a concurrent settings change (412 staleData), keeping that change', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    h.twin.setFaults([
-      {
-        match: { method: 'PATCH', pathPattern: instancePath(asset) },
-        concurrentModification: true,
-        times: 1,
+describeActionContract(
+  CASES.map((c): ActionContract => ({
+    ...basicsOf(c),
+    api: 'sqladmin.googleapis.com',
+    plan: ({ asset }, plan) => {
+      const url = `${API}${instancePath(asset)}`;
+      expect(plan.requests).toEqual([
+        { method: 'GET', url },
+        { method: 'PATCH', url, body: { settings: { settingsVersion: '27', ...c.fixSettings } } },
+        { method: 'GET', url: `${API}${SQL_V1}/operations/{operation}` },
+      ]);
+      expect(plan.description).toContain(`${PROJECT_ID}:${String(asset.resource?.data['name'])}`);
+      expect(plan.description).toMatch(/settingsVersion/);
+    },
+    field: (a) => c.field(a?.resource?.data ?? {}),
+    fixed: c.fixed,
+    isWrite: request('PATCH', instancePath(c.asset())),
+    untouched: sameData,
+    fix: {
+      sent: ({ h, asset }) => {
+        const sent = h.twin.requests.find((r) => r.method === 'PATCH');
+        expect(fromWire(sent?.body)).toEqual(c.action.plan(asset, DEFAULT_ACTION_SETTINGS).requests[1]?.body);
       },
-    ]);
-    const outcome = await c.action.apply(asset, before, ctx);
-    expect(outcome.status).toBe('applied');
-    const data = h.twin.getAsset(asset.name)?.resource?.data ?? {};
-    expect(settingsOf(data)['maintenanceWindow']).toMatchObject({ hour: 4 });
-    expect(c.field(data)).toEqual(c.fixed);
-    const patches = h.twin.requests.filter((r) => r.method === 'PATCH' && r.path === instancePath(asset));
-    expect(patches).toHaveLength(2);
-  });
-
-  it('stops with a conflict when the settings change again under the re-plan, and overwrites nothing', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    h.twin.setFaults([
-      {
-        match: { method: 'PATCH', pathPattern: instancePath(asset) },
-        concurrentModification: true,
+      live: (live) => expect(settingsOf(live.resource?.data ?? {})['settingsVersion']).toBe('28'),
+      feed: 1,
+      undo: c.reversible ? 'restores' : 'refused',
+      restored: ({ restored, before }) => {
+        const data = (before as { data: Data }).data;
+        expect(stable(restored.resource?.data)).toEqual(stable(c.restorable ? c.restorable(data) : data));
+      },
+    },
+    conflict: {
+      // One 412 is re-planned (see below); the second stops.
+      atWrite: {
+        at: { method: 'PATCH', pathPattern: instancePath(c.asset()) },
         times: 2,
+        reason: '412 staleData',
+        // It re-planned once itself: not stale, so the executor does not re-plan a second time.
+        stale: false,
+        // Both of someone else's changes stand: 3 → 4 → 5.
+        theirs: (now) => expect(windowOf(now)).toMatchObject({ hour: 5 }),
       },
-    ]);
-    const outcome = await c.action.apply(asset, before, ctx);
-    expect(outcome.status).toBe('conflict');
-    if (outcome.status === 'conflict') expect(outcome.reason).toContain('412 staleData');
-    const data = h.twin.getAsset(asset.name)?.resource?.data ?? {};
-    // Both of someone else's changes stand (the twin's fault moves the window an hour each time: 3 → 4 → 5).
-    expect(settingsOf(data)['maintenanceWindow']).toMatchObject({ hour: 5 });
-    expect(c.field(data)).toEqual(c.field(asset.resource?.data ?? {}));
-  });
-
-  it('refuses to undo after someone changed the settings, and sends nothing', async () => {
-    await start();
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const applied = await c.action.apply(asset, before, ctx);
-    h.twin.setFaults([
-      { match: { method: 'GET', pathPattern: instancePath(asset) }, concurrentModification: true, times: 1 },
-    ]);
-    const undo = await c.action.undo(asset, before, applied.status === 'applied' ? applied.after : null, ctx);
-    expect(undo.status).toBe('refused');
-    if (undo.status === 'refused') expect(undo.reason).toMatch(/settingsVersion 28 → 29/);
-    expect(patches(h, asset)).toBe(1);
-    expect(c.field(h.twin.getAsset(asset.name)?.resource?.data ?? {})).toEqual(c.fixed);
-  });
-
-  it.each([503, 429] as const)('surfaces an injected %d as a retryable WardenError', async (status) => {
-    await start({ faults: [{ match: { method: 'PATCH' }, errorStatus: status }] });
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const err = await rejection(c.action.apply(asset, before, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect((err as WardenError).retryable).toBe(true);
-    expect((err as WardenError).code).toBe(status === 503 ? 'UNAVAILABLE' : 'RESOURCE_EXHAUSTED');
-  });
-
-  it('surfaces a failed operation as a non-retryable WardenError and leaves the instance as it was', async () => {
-    await start({ faults: [{ match: { method: 'PATCH' }, failOperation: true }] });
-    const ctx = actionContext(h);
-    const before = await c.action.captureBefore(asset, ctx);
-    const err = await rejection(c.action.apply(asset, before, ctx));
-    expect(err).toBeInstanceOf(WardenError);
-    expect((err as WardenError).retryable).toBe(false);
-    expect((err as WardenError).code).toBe('operation_failed');
-    expect((err as WardenError).message).toMatch(/Cloud SQL operation .* failed: INTERNAL_ERROR/);
-    expect(h.twin.getAsset(asset.name)?.resource?.data).toEqual(asset.resource?.data);
-  });
-
-  it('returns null and gone for an instance that no longer exists', async () => {
-    await start();
-    const state = await c.action.captureBefore(asset, actionContext(h));
-    await h.close();
-    h = await startHarness([]);
-    const ctx = actionContext(h);
-    expect(await c.action.captureBefore(asset, ctx)).toBeNull();
-    expect(await c.action.readLive(asset, ctx)).toBeNull();
-    expect(await c.action.apply(asset, state, ctx)).toEqual({ status: 'gone' });
-    expect(await c.action.undo(asset, state, state, ctx)).toEqual({ status: 'gone' });
-  });
-});
+    },
+    undoAfterChange: {
+      change: { at: { method: 'GET', pathPattern: instancePath(c.asset()) } },
+      reason: /settingsVersion 28 → 29/,
+    },
+    retryable: {
+      unavailable: { at: { method: 'PATCH' } },
+      throttled: { at: { method: 'PATCH' }, via: 'apply' },
+    },
+    failedOperation: { at: { method: 'PATCH' }, message: /Cloud SQL operation .* failed: INTERNAL_ERROR/ },
+    more: ({ start, writes }) => {
+      it('re-reads and re-plans once after a concurrent settings change (412 staleData), keeping that change', async () => {
+        const { h, ctx, asset } = await start();
+        const before = await c.action.captureBefore(asset, ctx);
+        h.twin.setFaults([
+          {
+            match: { method: 'PATCH', pathPattern: instancePath(asset) },
+            concurrentModification: true,
+            times: 1,
+          },
+        ]);
+        expect((await c.action.apply(asset, before, ctx)).status).toBe('applied');
+        const now = h.twin.getAsset(asset.name);
+        expect(windowOf(now)).toMatchObject({ hour: 4 });
+        expect(c.field(now?.resource?.data ?? {})).toEqual(c.fixed);
+        expect(writes(h)).toBe(2);
+      });
+    },
+  })),
+);
 
 describe('Cloud SQL actions: what they refuse, and what the client cannot express', () => {
   let h: TwinHarness;

@@ -328,6 +328,21 @@ const EXECUTE_PERMISSIONS: ReadonlyArray<{ permission: string; call: string; evi
     call: 'ServiceUsageClient.checkEnableServiceProgress / checkDisableServiceProgress',
     evidence: /\.check(?:Enable|Disable)ServiceProgress\(/,
   },
+  {
+    permission: 'iam.serviceAccountKeys.get',
+    call: 'iamAdmin.getServiceAccountKey = keys.get',
+    evidence: /\.getServiceAccountKey\(/,
+  },
+  {
+    permission: 'iam.serviceAccountKeys.disable',
+    call: 'iamAdmin.disableServiceAccountKey = keys.disable',
+    evidence: /\.disableServiceAccountKey\(/,
+  },
+  {
+    permission: 'iam.serviceAccountKeys.enable',
+    call: 'iamAdmin.enableServiceAccountKey = keys.enable (undo)',
+    evidence: /\.enableServiceAccountKey\(/,
+  },
 ];
 
 /** Every API method the actions may call, by client (the CloudClients getter), with the permissions it needs. */
@@ -456,6 +471,12 @@ const API_CALLS: Record<string, Record<string, string[]>> = {
     checkEnableServiceProgress: ['serviceusage.operations.get'],
     checkDisableServiceProgress: ['serviceusage.operations.get'],
   },
+  // IAM Admin v1 over documented REST (shared/cloud/iam-admin.ts): one permission per keys method.
+  iamAdmin: {
+    getServiceAccountKey: ['iam.serviceAccountKeys.get'],
+    disableServiceAccountKey: ['iam.serviceAccountKeys.disable'],
+    enableServiceAccountKey: ['iam.serviceAccountKeys.enable'],
+  },
 };
 
 /**
@@ -471,6 +492,7 @@ const CLOUD_CLIENT_IAM: Record<string, string> = {
   sql: 'execute: custom role (cloudsql.instances.*)',
   kms: 'execute: custom role (cloudkms.*)',
   kmsIam: 'execute: custom role (cloudkms.keyRings|cryptoKeys.getIamPolicy/setIamPolicy)',
+  iamAdmin: 'execute: custom role (iam.serviceAccountKeys.get/disable/enable)',
   secretManager: 'execute: custom role (secretmanager.secrets.*)',
   container: 'execute: custom role (container.clusters.*)',
   resourceManager: 'execute: custom role (resourcemanager.projects|folders|organizations get/update/IAM)',
