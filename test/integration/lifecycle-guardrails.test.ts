@@ -151,22 +151,18 @@ describe('rate limits', () => {
     const w = await world(assets, { per_run_cap: { max_resources: 2 } });
     const d = decider(w);
     const { changes, flagged } = await detectQuietly(d, assets);
-    await openRunCaps(
-      w.store,
-      w.config.automation.guardrails.per_run_cap,
-      'sweep-1',
-      flagged,
-      w.clock.now().toISOString(),
-    );
+    const openCaps = () =>
+      openRunCaps(
+        w.store,
+        w.config.automation.guardrails.per_run_cap,
+        'sweep-1',
+        flagged,
+        w.clock.now().toISOString(),
+      );
+    await openCaps();
     for (const c of changes) await handleFinding(findingMessage(c, { sweepId: 'sweep-1' }), d);
     // The same run delivered again: the caps are not reopened, the findings give the same actions.
-    await openRunCaps(
-      w.store,
-      w.config.automation.guardrails.per_run_cap,
-      'sweep-1',
-      flagged,
-      w.clock.now().toISOString(),
-    );
+    await openCaps();
     for (const c of changes) await handleFinding(findingMessage(c, { sweepId: 'sweep-1' }), d);
     const more = await detectQuietly(d, [bucketAsset(p, 'cap-late')]);
     await handleFinding(findingMessage(more.changes[0]!, { sweepId: 'sweep-1' }), d);
