@@ -1,3 +1,4 @@
+import { actionPlan } from '../../shared/actions/action-plan.js';
 import { INITIAL_STATE, changeUnderWay } from '../../shared/engine/action-machine.js';
 import { blastRadius } from '../../shared/engine/blast-radius.js';
 import type { Deps, HandlerResult } from '../../shared/engine/deps.js';
@@ -5,7 +6,7 @@ import { decide, productionMarker } from '../../shared/engine/decide.js';
 import { guardrailAdmission } from '../../shared/engine/guardrail-admission.js';
 import { parseJsonMessage, rejectMessage } from '../../shared/engine/reject.js';
 import { explainDecision } from '../../shared/engine/repository.js';
-import type { Action, ActionState, Plan } from '../../shared/model/action.js';
+import type { Action, ActionState } from '../../shared/model/action.js';
 import { labelsOf, type Asset } from '../../shared/model/asset.js';
 import { FindingEventSchema, REQUESTED_BY_ATTRIBUTE } from '../../shared/model/events.js';
 import type { BusMessage } from '../../shared/ports/bus.js';
@@ -24,15 +25,6 @@ function underWayReason(busy: Action): string {
 }
 
 /** An irreversible change says so in its plan, wherever the plan is shown (approvals, dry runs, the API). */
-function withReversibility(plan: Plan, reversible: boolean): Plan {
-  if (reversible || /irreversible|cannot be undone|cannot be rolled back/i.test(plan.description))
-    return plan;
-  return {
-    ...plan,
-    description: `${plan.description} Irreversible: this change cannot be rolled back, so it is never made automatically above low risk.`,
-  };
-}
-
 export function actionIdFor(findingId: string, actionType: string, assetVersion: string): string {
   return stableId('action', findingId, actionType, assetVersion);
 }
@@ -73,7 +65,7 @@ export async function handleFinding(msg: BusMessage, deps: Deps): Promise<Handle
 
   const production = await findProduction(deps, stored.asset);
   const previousFailures = history.filter((a) => a.state === 'failed' || a.state === 'rolled_back').length;
-  const plan = withReversibility(action.plan(stored.asset, deps.actionSettings), action.reversible);
+  const plan = actionPlan(action, stored.asset, deps.actionSettings);
   const decision = decide({
     finding,
     policy: policy.def,

@@ -1,3 +1,4 @@
+import { actionPlan } from '../../shared/actions/action-plan.js';
 import type { ActionContext, ApplyOutcome, RemediationAction } from '../../shared/actions/types.js';
 import type { ActionEventName } from '../../shared/engine/action-machine.js';
 import type { AuditEntry } from '../../shared/engine/audit-chain.js';
@@ -150,7 +151,7 @@ async function replan(
   const live = before === null ? null : await remediation.readLive(asset, ctx);
   if (before === null || live === null)
     return { ok: false, result: await finish(deps, action, permanent('the resource no longer exists')) };
-  const plan = remediation.plan(live, deps.actionSettings);
+  const plan = actionPlan(remediation, live, deps.actionSettings);
   if (action.decision.kind !== 'auto' && plan.description !== action.plan.description)
     return {
       ok: false,

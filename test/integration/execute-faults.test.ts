@@ -212,8 +212,10 @@ describe('execute under faults', () => {
     expect(iam['publicAccessPrevention']).not.toBe('enforced');
   });
 
-  it('after a precondition failure, an approved action whose fresh plan says something else stops for a new decision', async () => {
-    // A change freeze turns the automatic fix into one a human approves.
+  /** The bucket fix held for approval by a change freeze, approved, then executed with one 412 on the way. */
+  async function approvedThroughA412(
+    action: (real: RemediationAction) => RemediationAction,
+  ): Promise<Embedded> {
     const policiesDir = await mkdtemp(path.join(os.tmpdir(), 'warden-faults-policies-'));
     scratch.push(policiesDir);
     await cp(path.join(projectRoot(), 'policies'), policiesDir, { recursive: true });
@@ -238,23 +240,27 @@ describe('execute under faults', () => {
       inventory(),
       policiesDir,
     );
-    let plans = 0;
-    swapAction(engine, 'storage.bucket.enforce-public-access-prevention', (real) => ({
-      ...real,
-      plan: (asset, settings) => {
-        const p = real.plan(asset, settings);
-        plans += 1;
-        // The fresh read (the second plan made while executing) tells of a different change.
-        return plans > 1 ? { ...p, description: `${p.description} (and something else)` } : p;
-      },
-    }));
+    swapAction(engine, 'storage.bucket.enforce-public-access-prevention', action);
     await engine.sweep();
     const held = await actionOn(engine, BUCKET);
     expect(held).toMatchObject({ state: 'awaiting_approval', decision: { kind: 'approve' } });
-    plans = 1;
     await engine.deps.repo.fire(held.id, 'approve', { audit: { actor: 'user:alice', reason: 'ok' } });
     await engine.deps.bus.publish('actions', { data: { kind: 'action', actionId: held.id } });
     await engine.deps.bus.drain();
+    return engine;
+  }
+
+  it('after a precondition failure, an approved action whose fresh plan says something else stops for a new decision', async () => {
+    let plans = 0;
+    const engine = await approvedThroughA412((real) => ({
+      ...real,
+      plan: (asset, settings) => {
+        plans += 1;
+        const p = real.plan(asset, settings);
+        // The first plan is the one approved; the re-plan from the fresh read tells of a different change.
+        return plans > 1 ? { ...p, description: `${p.description} (and something else)` } : p;
+      },
+    }));
     const a = await actionOn(engine, BUCKET);
     expect(a).toMatchObject({ state: 'failed', replans: 0 });
     expect(a.error?.message).toMatch(
@@ -262,6 +268,16 @@ describe('execute under faults', () => {
     );
     const iam = engine.twin.getAsset(BUCKET)?.resource?.data['iamConfiguration'] as Record<string, unknown>;
     expect(iam['publicAccessPrevention']).not.toBe('enforced');
+  });
+
+  it('after a precondition failure, an approved action whose fresh plan is the one approved goes ahead, irreversible ones too', async () => {
+    // Irreversible: the approved plan carries the "cannot be rolled back" sentence, and so must the re-plan.
+    const engine = await approvedThroughA412((real) => ({ ...real, reversible: false }));
+    const a = await actionOn(engine, BUCKET);
+    expect(a.plan.description).toMatch(/Irreversible/);
+    expect(a).toMatchObject({ state: 'verified', replans: 1 });
+    const iam = engine.twin.getAsset(BUCKET)?.resource?.data['iamConfiguration'] as Record<string, unknown>;
+    expect(iam['publicAccessPrevention']).toBe('enforced');
   });
 
   it('a fix that does not hold on re-read is rolled back to the exact before-state', async () => {
