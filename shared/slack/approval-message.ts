@@ -29,15 +29,15 @@ function who(person: string, rules: ApprovalRules): string {
   return slack ? `<@${slack}>` : esc(person);
 }
 
-function requesterText(request: ApprovalRequest, rules: ApprovalRules): string {
+function requesterText(request: ApprovalRequest, action: Action, rules: ApprovalRules): string {
   return request.requester
     .map((r) => {
       if (r === WARDEN_REQUESTER) return 'Warden (automatic detection)';
       const person = rules.personOf(r);
-      return person ? who(person, rules) : esc(r.replace(/^google:/, ''));
+      const name = person ? who(person, rules) : esc(r.replace(/^google:/, ''));
+      return `${name} (${r === action.requestedBy ? 'asked for it' : 'whose change triggered it'})`;
     })
-    .join(', ')
-    .concat(request.requester.includes(WARDEN_REQUESTER) ? '' : ' (whose change triggered it)');
+    .join(', ');
 }
 
 function planText(action: Action): string {
@@ -120,7 +120,7 @@ export function approvalMessage(input: {
   const why = action.decision.factors.map((f) => `• ${esc(f.factor)}: ${esc(f.effect)}`).join('\n');
   const fields = [
     { type: 'mrkdwn' as const, text: `*Risk*\n${request.risk}` },
-    { type: 'mrkdwn' as const, text: `*Requested by*\n${requesterText(request, rules)}` },
+    { type: 'mrkdwn' as const, text: `*Requested by*\n${requesterText(request, action, rules)}` },
     { type: 'mrkdwn' as const, text: `*Expires*\n${slackDate(request.expiresAt)}` },
     {
       type: 'mrkdwn' as const,

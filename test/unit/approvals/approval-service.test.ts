@@ -78,7 +78,12 @@ async function world(opts: { liveBus?: boolean } = {}): Promise<World> {
 }
 
 let n = 0;
-async function seedAction(w: World, risk: Risk, project = 'projects/558120439716'): Promise<Action> {
+async function seedAction(
+  w: World,
+  risk: Risk,
+  project = 'projects/558120439716',
+  extra: Partial<Action> = {},
+): Promise<Action> {
   n += 1;
   const now = w.clock.now().toISOString();
   const action: Action = {
@@ -110,6 +115,7 @@ async function seedAction(w: World, risk: Risk, project = 'projects/558120439716
     createdAt: now,
     updatedAt: now,
     revision: 0,
+    ...extra,
   };
   await w.deps.core.repo.createAction(action, { actor: 'assess-risk', reason: 'test' });
   return action;
@@ -316,6 +322,18 @@ describe('votes', () => {
     expect((await vote(w, a.id, { kind: 'google', email: 'dave@example.com' })).outcome.kind).toBe(
       'approved',
     );
+  });
+
+  it('names who asked for the run through the API as requester, and they cannot approve it', async () => {
+    const w = await world();
+    const a = await seedAction(w, 'medium', undefined, { requestedBy: 'google:bob@example.com' });
+    expect(await openRequest(w.deps, a.id)).toMatchObject({
+      request: { requester: ['google:bob@example.com'] },
+    });
+    await postRequestMessage(w.deps, a.id);
+    expect(JSON.stringify(w.chat.list()[0]?.blocks)).toContain('<@U0BOB> (asked for it)');
+    expect((await vote(w, a.id, slack('U0BOB'))).outcome).toMatchObject({ reason: 'self_approval' });
+    expect((await vote(w, a.id, slack('U0ALICE'))).outcome.kind).toBe('approved');
   });
 
   it('a stranger’s click on an expired request records nothing; an approver’s records the expiry', async () => {
