@@ -149,20 +149,30 @@ export function mergeAssetParts(parts: Asset[]): Asset {
   const stranger = parts.find((p) => p.name !== first.name);
   if (stranger) throw new Error(`mergeAssetParts: ${stranger.name} is not ${first.name}`);
 
-  // Stable ascending by time, so later parts overwrite earlier ones and equal times keep input order.
-  const ordered = parts
-    .map((part, i) => ({ part, i }))
-    .sort((a, b) => compareRfc3339(a.part.updateTime, b.part.updateTime) || a.i - b.i)
-    .map(({ part }) => part);
-
   const merged: Asset = { ...first, ancestors: [...first.ancestors] };
-  for (const part of ordered) {
+  const fields = merged as Record<keyof Asset, unknown>;
+  for (const part of byTime(parts)) {
     merged.assetType = part.assetType;
     if (part.ancestors.length > 0) merged.ancestors = [...part.ancestors];
     for (const [key] of PARTS) {
-      if (part[key] !== undefined) Object.assign(merged, { [key]: part[key] });
+      if (part[key] !== undefined) fields[key] = part[key];
     }
     if (part.updateTime !== undefined) merged.updateTime = part.updateTime;
   }
   return merged;
+}
+
+/**
+ * Stable ascending by time, so later parts overwrite earlier ones and equal times keep input order. Two
+ * parts (a resource and its IAM policy) are the common case of a scan, ordered without the general sort.
+ */
+function byTime(parts: Asset[]): Asset[] {
+  if (parts.length === 2) {
+    const [a, b] = parts as [Asset, Asset];
+    return compareRfc3339(a.updateTime, b.updateTime) > 0 ? [b, a] : parts;
+  }
+  return parts
+    .map((part, i) => ({ part, i }))
+    .sort((a, b) => compareRfc3339(a.part.updateTime, b.part.updateTime) || a.i - b.i)
+    .map(({ part }) => part);
 }

@@ -17,6 +17,8 @@ export function rfc3339Nanos(text: string): bigint | undefined {
 
 /** Orders two change times; a missing or unparseable time sorts before any real one. */
 export function compareRfc3339(a: string | undefined, b: string | undefined): number {
+  // The same text is the same time (or the same unparseable one): parts of an export share their time.
+  if (a === b) return 0;
   const x = a === undefined ? undefined : rfc3339Nanos(a);
   const y = b === undefined ? undefined : rfc3339Nanos(b);
   if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? -1 : 1;

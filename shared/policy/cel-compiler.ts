@@ -11,7 +11,9 @@
  * - the exact code, which absorbs errors in &&, ||, exists and all exactly as cel-js does; it evaluates
  *   the condition again whenever the fast code left. Evaluation has no side effects, so that is exact.
  * Subexpressions that several conditions hold are computed once per evaluation context (see
- * `newCelContextId`), and those a condition holds twice once per evaluation.
+ * `newCelContextId`), and those a condition holds twice once per evaluation. A policy set runs the fast
+ * code of an asset type's conditions as one function (`compileCelGroup`), and a condition's own functions
+ * only when that code does not decide.
  *
  * Two escape hatches keep it exactly equivalent to cel-js:
  * - `compileCel` returns null for any construct it does not know (the caller keeps the interpreter);
@@ -674,6 +676,12 @@ function celSlow(): never {
   throw CEL_SLOW;
 }
 
+/** What a group function says of one of its conditions (see compileCelGroup). */
+export const GROUP_FALSE = 0;
+export const GROUP_TRUE = 1;
+/** The fast code did not decide: the condition must be evaluated on its own (exact code, interpreter). */
+export const GROUP_UNDECIDED = 2;
+
 /** How often a condition's fast code handed an evaluation to its exact code (tests and diagnostics). */
 export const celExactStats = { runs: 0 };
 
@@ -784,6 +792,8 @@ class Generator {
   private readonly keys = new WeakMap<CelAstNode, string>();
   private readonly costs = new Map<string, number>();
   private readonly hoisted = new Map<string, { fn: string; memo: string }>();
+  /** Locals of subexpressions computed in place (see memoInPlace), by key. */
+  private readonly memos = new Map<string, string>();
   /** Hoisted subexpressions: functions of the context, defined next to the condition's function. */
   private readonly functions: string[] = [];
   private mainLocals: string[] = [];
@@ -802,6 +812,8 @@ class Generator {
     private readonly overrides: CelFunctions,
     private readonly share: boolean,
     private readonly fast: boolean,
+    /** Reused subexpressions are computed in place into a local (a group's function) rather than hoisted. */
+    private readonly inPlace = false,
   ) {}
 
   tmp(): string {
@@ -868,6 +880,7 @@ class Generator {
       case 'shared':
         return this.sharedRef(this.keys.get(node)!, node);
       case 'hoisted':
+        if (this.inPlace) return this.memoInPlace(this.keys.get(node)!, node);
         return this.hoist(this.keys.get(node)!, node);
       default:
         return this.compileNode(node, scope);
@@ -901,6 +914,16 @@ class Generator {
    * error is not memoized and is raised again by the next use.
    */
   hoist(key: string, node: CelAstNode): Code {
+    const known = this.hoisted.has(key);
+    const h = this.hoistedFunction(key, node);
+    if (!known) this.mainLocals.push(h.memo);
+    // Inside another hoisted function the memo is out of reach: the function is called directly.
+    if (this.inHoisted) return { pre: '', expr: `${h.fn}(c, g)` };
+    return { pre: '', expr: `(${h.memo} !== undefined ? ${h.memo} : (${h.memo} = ${h.fn}(c, g)))` };
+  }
+
+  /** The function computing a hoisted subexpression (generated once), and the name of its memo local. */
+  private hoistedFunction(key: string, node: CelAstNode): { fn: string; memo: string } {
     let h = this.hoisted.get(key);
     if (!h) {
       const n = this.hoisted.size;
@@ -914,11 +937,36 @@ class Generator {
       const decl = this.locals.length > 0 ? `let ${this.locals.join(', ')};\n` : '';
       this.functions.push(`function ${h.fn}(c, g) {\n${decl}${code.pre}return ${code.expr};\n}\n`);
       [this.locals, this.inHoisted] = [locals, inHoisted];
-      this.mainLocals.push(h.memo);
     }
-    // Inside another hoisted function the memo is out of reach: the function is called directly.
-    if (this.inHoisted) return { pre: '', expr: `${h.fn}(c, g)` };
-    return { pre: '', expr: `(${h.memo} !== undefined ? ${h.memo} : (${h.memo} = ${h.fn}(c, g)))` };
+    return h;
+  }
+
+  /**
+   * In a group's function: a subexpression computed in place by its first use in the function and kept in
+   * a local for the others (mostly other conditions'). Those read the local, and only call a function
+   * computing it when the first use did not run (skipped, or failed: an error is not kept, the next use
+   * raises it again, as with hoisted subexpressions). Copies of the computation at every use made V8's
+   * compiler the largest cost of a scan's warm-up; so did a function per subexpression, each optimized
+   * apart, when every use called it.
+   */
+  memoInPlace(key: string, node: CelAstNode): Code {
+    // Inside a hoisted function the group's locals are out of reach: the function is called directly.
+    if (this.inHoisted) return { pre: '', expr: `${this.hoistedFunction(key, node).fn}(c, g)` };
+    const memo = this.memos.get(key);
+    if (memo !== undefined) {
+      const fn = this.hoistedFunction(key, node).fn;
+      return { pre: '', expr: `(${memo} !== undefined ? ${memo} : (${memo} = ${fn}(c)))` };
+    }
+    const local = `s${this.memos.size}`;
+    this.memos.set(key, local);
+    this.mainLocals.push(local);
+    const code = this.compileNode(node, { vars: new Map() });
+    return this.choose(
+      '',
+      `${local} !== undefined`,
+      { pre: '', expr: local },
+      { pre: code.pre, expr: `(${local} = ${code.expr})` },
+    );
   }
 
   /**
@@ -1643,6 +1691,22 @@ class Generator {
     return this.build('c', this.mainBody(ast)) as (ctx: Ctx) => unknown;
   }
 
+  /** The function of a group of conditions (see compileCelGroup). */
+  buildGroup(asts: readonly CelAstNode[]): (ctx: Ctx, out: Uint8Array) => void {
+    for (const ast of asts) this.count(ast);
+    this.locals = this.mainLocals;
+    const r = this.tmp();
+    let body = '';
+    asts.forEach((ast, i) => {
+      const code = this.compile(ast, { vars: new Map() });
+      body +=
+        `try {\n${code.pre}${r} = ${code.expr};\n` +
+        `o[${i}] = ${r} === true ? ${GROUP_TRUE} : ${r} === false ? ${GROUP_FALSE} : ${GROUP_UNDECIDED};\n` +
+        `} catch {\no[${i}] = ${GROUP_UNDECIDED};\n}\n`;
+    });
+    return this.build('c, o', body, `celGroup${builds++}`) as (ctx: Ctx, out: Uint8Array) => void;
+  }
+
   private mainBody(ast: CelAstNode): string {
     this.rootKey = this.count(ast);
     this.locals = this.mainLocals;
@@ -1803,6 +1867,39 @@ export function compileCel(
       return exact(ctx);
     }
   };
+}
+
+/** Conditions evaluated together on one context; `run` writes one GROUP_* outcome per condition to `out`. */
+export interface CelGroup {
+  run(ctx: Ctx, out: Uint8Array): void;
+}
+
+/**
+ * The fast code of several conditions that compileCel compiled, as one function: a policy set evaluates the
+ * conditions of an asset's type together, in one call per asset instead of a chain of closures per
+ * condition, and a subexpression several of them hold is computed once per call into a local (no context
+ * id to compare). A condition whose fast code does not decide (an error, a value outside its fast paths)
+ * is left to its own compiled function, which decides exactly; evaluation has no side effects, so
+ * evaluating it again is exact. Null when code generation is not allowed; the function is generated on
+ * its first call, so that a scan generates only those of the asset types it meets.
+ */
+export function compileCelGroup(asts: readonly CelAstNode[], functions: CelFunctions = {}): CelGroup | null {
+  if (!codeGeneration) return null;
+  const group: CelGroup = {
+    run(ctx, out) {
+      let built: CelGroup['run'];
+      try {
+        built = new Generator(functions, false, true, true).buildGroup(asts);
+      } catch (err) {
+        // Each condition compiled on its own already; a group that would not is left to them.
+        if (!(err instanceof Unsupported)) throw err;
+        built = (_ctx, o) => void o.fill(GROUP_UNDECIDED);
+      }
+      group.run = built;
+      built(ctx, out);
+    },
+  };
+  return group;
 }
 
 /** The JavaScript a condition compiles to (as it would now), or null when it does not compile (diagnostics). */

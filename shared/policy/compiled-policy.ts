@@ -41,12 +41,19 @@ export interface CompiledPolicy {
   readonly scope: readonly string[] | undefined;
   /** Whether the condition runs compiled (cel-compiler.ts) rather than in the cel-js interpreter. */
   readonly compiled: boolean;
+  /**
+   * The type-checked condition its fast code is compiled from, when it has fast code: a policy set compiles
+   * those of one asset type together (compileCelGroup).
+   */
+  readonly groupable?: CelAstNode;
   evaluate(asset: Asset, env: EvaluationEnv): Verdict;
   /**
    * The same verdict on a context `evaluationContext` already built: a set of policies evaluating one asset
    * builds it once instead of once per policy (the scan's hot path).
    */
   evaluateContext(ctx: Record<string, unknown>): Verdict;
+  /** The verdict on `ctx` once the condition is known to have evaluated to `violated` on it. */
+  verdictFor(violated: boolean, ctx: Record<string, unknown>): Verdict;
 }
 
 export type Verdict =
@@ -139,9 +146,19 @@ export function compileCondition(
   condition: string,
   options: { exactOnly?: boolean } = {},
 ): ((ctx: Record<string, unknown>) => unknown) | null {
+  return compileTyped(env, condition, options)?.run ?? null;
+}
+
+function compileTyped(
+  env: Environment,
+  condition: string,
+  options: { exactOnly?: boolean },
+): { run: (ctx: Record<string, unknown>) => unknown; ast: CelAstNode } | null {
   const typed = env.parse(condition);
   if (!typed.check().valid) return null;
-  return compileCel(typed.ast as unknown as CelAstNode, {}, options);
+  const ast = typed.ast as unknown as CelAstNode;
+  const run = compileCel(ast, {}, options);
+  return run ? { run, ast } : null;
 }
 
 function errorMessage(err: unknown): string {
@@ -157,10 +174,10 @@ export function compilePolicy(
   options: { compile?: boolean; exactOnly?: boolean } = {},
 ): CompiledPolicy {
   const expr: CompiledExpression = env.parse(def.condition);
-  const compiled =
-    (options.compile ?? celCompilerEnabled())
-      ? compileCondition(env, def.condition, { exactOnly: options.exactOnly ?? false })
-      : null;
+  const exactOnly = options.exactOnly ?? false;
+  const typed =
+    (options.compile ?? celCompilerEnabled()) ? compileTyped(env, def.condition, { exactOnly }) : null;
+  const compiled = typed?.run ?? null;
   const remediation: RemediationRef =
     'action' in def.remediation
       ? { kind: 'action', action: def.remediation.action, risk: def.remediation.risk }
@@ -193,7 +210,10 @@ export function compilePolicy(
     if (result !== true && result !== false) {
       return { kind: 'error', message: `condition returned ${typeof result}, not bool` };
     }
-    if (!result) return PASS;
+    return verdictFor(result, ctx);
+  };
+  const verdictFor = (violated: boolean, ctx: Record<string, unknown>): Verdict => {
+    if (!violated) return PASS;
     const evidence: Record<string, unknown> = {};
     for (const [path, keys] of evidencePaths) evidence[path] = pick(ctx, keys) ?? null;
     return { kind: 'violation', evidence };
@@ -204,8 +224,11 @@ export function compilePolicy(
     remediation,
     scope,
     compiled: compiled !== null,
+    // Code that only runs the exact code is for tests comparing it: never grouped into fast code.
+    groupable: typed && !exactOnly ? typed.ast : undefined,
     evaluate: (asset: Asset, evalEnv: EvaluationEnv): Verdict =>
       evaluateContext(evaluationContext(asset, evalEnv)),
     evaluateContext,
+    verdictFor,
   };
 }

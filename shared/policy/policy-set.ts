@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Asset } from '../model/asset.js';
 import { createPolicyEnvironment } from './cel-environment.js';
+import { GROUP_TRUE, GROUP_UNDECIDED, compileCelGroup, type CelGroup } from './cel-compiler.js';
 import {
   compilePolicy,
   evaluationContext,
@@ -41,8 +42,31 @@ export type EvaluationInput = Partial<Pick<EvaluationEnv, 'ancestry' | 'perimete
   relatedKnown?: string[];
 };
 
+/**
+ * The policies of one asset type, with the fast code of those that run on every asset of the type (no team
+ * scope) compiled together.
+ */
+interface TypePolicies {
+  readonly policies: CompiledPolicy[];
+  /** Per policy: its index among the group's outcomes, or -1 when it is evaluated on its own. */
+  readonly slots: Int32Array;
+  readonly group: CelGroup | null;
+  /** The group's outcomes for the asset being evaluated (evaluation is synchronous and not re-entered). */
+  readonly outcomes: Uint8Array;
+}
+
+function typePolicies(policies: CompiledPolicy[]): TypePolicies {
+  const slots = new Int32Array(policies.length).fill(-1);
+  const members = policies.filter((p) => p.scope === undefined && p.groupable !== undefined);
+  // One condition gains nothing from a group: its own compiled function is the same code.
+  const group = members.length > 1 ? compileCelGroup(members.map((p) => p.groupable!)) : null;
+  if (group) for (const [i, p] of policies.entries()) slots[i] = members.indexOf(p);
+  return { policies, slots, group, outcomes: new Uint8Array(members.length) };
+}
+
 export class PolicySet {
   private readonly byType = new Map<string, CompiledPolicy[]>();
+  private readonly typePolicies = new Map<string, TypePolicies>();
   private readonly byId = new Map<string, CompiledPolicy>();
   private readonly celParams: Record<string, unknown>;
   private readonly relatedByType = new Map<string, string[]>();
@@ -65,6 +89,7 @@ export class PolicySet {
           this.relatedByType.set(t, [...new Set([...(this.relatedByType.get(t) ?? []), ...p.def.related])]);
       }
     }
+    for (const [t, list] of this.byType) this.typePolicies.set(t, typePolicies(list));
   }
 
   /** Asset types some policy reads as related context (the engine and the scan keep them for lookups). */
@@ -116,12 +141,31 @@ export class PolicySet {
     if (relatedTypes && input.related) env.related = input.related(asset, relatedTypes);
     if (input.relatedKnown) env.relatedKnown = input.relatedKnown;
     const out: PolicyResult[] = [];
+    const typed = this.typePolicies.get(asset.assetType);
+    if (!typed) return out;
+    const { policies, slots, group, outcomes } = typed;
     // Built once per asset, on the first policy in scope, and shared: conditions only read it.
     let ctx: Record<string, unknown> | undefined;
-    for (const policy of this.byType.get(asset.assetType) ?? []) {
+    let grouped = false;
+    for (let i = 0; i < policies.length; i++) {
+      const policy = policies[i]!;
       if (!inScope(asset.ancestors, asset.name, policy.scope)) continue;
       ctx ??= evaluationContext(asset, env);
-      const verdict = policy.evaluateContext(ctx);
+      const slot = slots[i]!;
+      let verdict: Verdict;
+      if (slot < 0 || !group) {
+        verdict = policy.evaluateContext(ctx);
+      } else {
+        if (!grouped) {
+          group.run(ctx, outcomes);
+          grouped = true;
+        }
+        const outcome = outcomes[slot]!;
+        verdict =
+          outcome === GROUP_UNDECIDED
+            ? policy.evaluateContext(ctx)
+            : policy.verdictFor(outcome === GROUP_TRUE, ctx);
+      }
       if (verdict.kind === 'violation') {
         const exemption = this.exemptions.check(asset, policy.def.id, input.now);
         out.push(exemption ? { policy, verdict, exemption } : { policy, verdict });

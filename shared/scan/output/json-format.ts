@@ -17,6 +17,18 @@ interface PolicyText {
 }
 
 /**
+ * JSON.stringify(s) for a string, without its cost for the common plain string (names, paths): one with no
+ * quote, backslash, control character or surrogate is written as it is, between quotes.
+ */
+function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
+/**
  * One finding as JSON.stringify writes it, with the policy's fields (the bulk of the text: references and
  * remediation) stringified once per policy rather than per finding. The keys are ScanFinding's, in the order
  * scanFinding builds it; anything not of the expected shape goes to JSON.stringify.
@@ -71,11 +83,11 @@ function findingJson(f: ScanFinding, cache: WeakMap<object, PolicyText>): string
   )
     return JSON.stringify(f);
   return (
-    `{${p.head}${JSON.stringify(f.resourceName)},"assetType":${JSON.stringify(f.assetType)},` +
-    `"project":${f.project === null ? 'null' : JSON.stringify(f.project)}${p.middle}` +
-    `${JSON.stringify(f.evidence)},"status":${JSON.stringify(f.status)},` +
-    `"suppressedReason":${f.suppressedReason === null ? 'null' : JSON.stringify(f.suppressedReason)},` +
-    `"source":${JSON.stringify(f.source)}}`
+    `{${p.head}${jsonString(f.resourceName)},"assetType":${jsonString(f.assetType)},` +
+    `"project":${f.project === null ? 'null' : jsonString(f.project)}${p.middle}` +
+    `${JSON.stringify(f.evidence)},"status":${jsonString(f.status)},` +
+    `"suppressedReason":${f.suppressedReason === null ? 'null' : jsonString(f.suppressedReason)},` +
+    `"source":${jsonString(f.source)}}`
   );
 }
 
