@@ -67,6 +67,48 @@ function protoJsonDeep(v: unknown, key = ''): unknown {
   return out;
 }
 
+function setOwn(o: Obj, k: string, v: unknown): void {
+  // A plain assignment of "__proto__" would set the prototype instead of the key JSON.parse made.
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+/**
+ * resource.data is its API's REST JSON, where an explicit null says no more than an absent field (proto3 JSON
+ * maps null to the field's default; Google's APIs omit such fields). Policies test presence with has(), and a
+ * null left in place reads as present and breaks string() and comparisons. Null-valued keys are dropped, at
+ * any depth; a value without any is returned as it is, not copied (the scan's hot path).
+ */
+export function withoutNullFields(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      const y = withoutNullFields(x);
+      if (y !== x && !out) out = v.slice(0, i);
+      if (out) out.push(y);
+    }
+    return out ?? v;
+  }
+  const o = v as Obj;
+  let out: Obj | undefined;
+  for (const k in o) {
+    const x = o[k];
+    const y = x === null ? undefined : withoutNullFields(x);
+    if (y !== x && !out) {
+      out = {};
+      for (const before in o) {
+        if (before === k) break;
+        setOwn(out, before, o[before]);
+      }
+    }
+    if (out && y !== undefined) setOwn(out, k, y);
+  }
+  return out ?? o;
+}
+
 function resourceOf(raw: unknown): unknown {
   if (!isPlainObject(raw)) return present(raw);
   let data = pick(raw, 'data');
@@ -77,6 +119,7 @@ function resourceOf(raw: unknown): unknown {
   } else if (isStructMessage(data)) {
     data = structToJson(data);
   }
+  data = withoutNullFields(data);
   return {
     version: pick(raw, 'version'),
     discoveryDocumentUri: pick(raw, 'discoveryDocumentUri', 'discovery_document_uri'),

@@ -1,5 +1,5 @@
 import { parseExportRecord, type AssetParse } from '../contracts/cai.js';
-import { canonicalAssetInput } from '../contracts/cai-canonical.js';
+import { canonicalAssetInput, withoutNullFields } from '../contracts/cai-canonical.js';
 import { isStructMessage } from '../contracts/protobuf-shapes.js';
 import { rfc3339Nanos } from '../contracts/rfc3339.js';
 import { isPlainObject } from '../contracts/zod-reason.js';
@@ -121,7 +121,11 @@ const NOT_DIRECT = [
  * yield, built in one step (same keys in the same order); undefined when the record is anything else
  * (another part, a null or odd field, data as a JSON string or a Struct message, an ancestry path).
  */
-export function directResourceAsset(raw: Record<string, unknown>): Asset | undefined {
+export function directResourceAsset(
+  raw: Record<string, unknown>,
+  /** The record's text may hold a null (when false, resource.data surely has none to drop). */
+  mayHoldNull = true,
+): Asset | undefined {
   for (const key of NOT_DIRECT) if (raw[key] !== undefined) return undefined;
   const resource = raw['resource'];
   if (!isPlainObject(resource)) return undefined;
@@ -152,6 +156,7 @@ export function directResourceAsset(raw: Record<string, unknown>): Asset | undef
     if (!isPlainObject(data)) return undefined;
     // A Struct message has the one key `fields`; canonicalAssetInput converts it.
     if (data['fields'] !== undefined && isStructMessage(data)) return undefined;
+    if (mayHoldNull) data = withoutNullFields(data);
   }
   return {
     name,
@@ -240,7 +245,7 @@ export function parseRecordText(text: string): AssetParse {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
   if (isPlainObject(value)) {
-    const direct = directResourceAsset(value);
+    const direct = directResourceAsset(value, text.includes('null'));
     if (direct) return { ok: true, asset: direct };
     const canonical = canonicalAssetInput(value);
     if (canonical.ok) {
