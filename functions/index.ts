@@ -4,6 +4,7 @@ import { register as registerAssessRisk } from './assess-risk/index.js';
 import { register as registerDetect, registerChangeLog, registerSweep } from './detect/index.js';
 import { register as registerExecute } from './execute/index.js';
 import { register as registerReport } from './report/index.js';
+import { register as registerRollback } from './rollback/index.js';
 import { register as registerRequestApproval } from './request-approval/index.js';
 
 registerDetect();
@@ -11,6 +12,7 @@ registerSweep();
 registerChangeLog();
 registerAssessRisk();
 registerExecute();
+registerRollback();
 registerReport();
 registerRequestApproval();
 registerApi();

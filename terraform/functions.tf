@@ -64,6 +64,16 @@ locals {
       max_instances   = 3
       secrets         = {}
     }
+    "rollback" = {
+      entry_point     = "rollback"
+      description     = "On-demand rollback the API hands on -> undo under the action's lease, audited"
+      topic           = "rollbacks"
+      publishes       = ["outcomes", "findings"]
+      timeout_seconds = 300
+      memory          = "512Mi"
+      max_instances   = 3
+      secrets         = {}
+    }
     "report" = {
       entry_point     = "report"
       description     = "Outcome -> recorded once, metrics log line"
@@ -95,7 +105,7 @@ locals {
     "api" = {
       entry_point     = "api"
       description     = "Automation API: sweeps on demand, actions, status, approvals, rollback"
-      publishes       = ["actions", "outcomes", "sweeps", "findings"]
+      publishes       = ["actions", "outcomes", "sweeps", "findings", "rollbacks"]
       timeout_seconds = 60
       memory          = "512Mi"
       max_instances   = 5

@@ -6,9 +6,12 @@
 #   assess-risk   Firestore; publish actions, approval-requests.
 #   execute       Firestore; publish outcomes; the custom role below, nothing else, on the organization
 #                 (or on var.execute_folders).
+#   rollback      Firestore; publish outcomes, findings; the same custom role, where execute has it (undo
+#                 makes the same calls as the fix).
 #   report        Firestore; read the Slack bot token when one is configured.
 #   request-approval  Firestore; publish actions, outcomes; read the Slack bot token.
-#   api           Firestore; publish actions, outcomes, sweeps; read the Slack bot token. Callable by
+#   api           Firestore; publish actions, outcomes, sweeps, rollbacks (never a role on resources: rollbacks
+#                 go to the rollback function); read the Slack bot token. Callable by
 #                 var.api_invokers only (functions.tf), and it checks their ID tokens itself.
 #   slack         Firestore; publish approval-requests; read the Slack bot token and signing secret. Public
 #                 (Slack has no Google identity); every request is signature-checked in code.
@@ -133,20 +136,29 @@ resource "google_organization_iam_custom_role" "execute" {
   ]
 }
 
+# The functions that change resources: execute (fixes, automatic rollbacks) and rollback (on-demand
+# rollbacks the API hands on; the API's own identity changes nothing).
+locals {
+  resource_changers = toset(["execute", "rollback"])
+}
+
 resource "google_organization_iam_member" "execute" {
-  count = length(var.execute_folders) == 0 ? 1 : 0
+  for_each = length(var.execute_folders) == 0 ? local.resource_changers : toset([])
 
   org_id = var.org_id
   role   = google_organization_iam_custom_role.execute.name
-  member = "serviceAccount:${google_service_account.function["execute"].email}"
+  member = "serviceAccount:${google_service_account.function[each.key].email}"
 }
 
 resource "google_folder_iam_member" "execute" {
-  for_each = toset(var.execute_folders)
+  for_each = {
+    for pair in setproduct(var.execute_folders, local.resource_changers) :
+    "${pair[0]}/${pair[1]}" => { folder = pair[0], function = pair[1] }
+  }
 
-  folder = each.key
+  folder = each.value.folder
   role   = google_organization_iam_custom_role.execute.name
-  member = "serviceAccount:${google_service_account.function["execute"].email}"
+  member = "serviceAccount:${google_service_account.function[each.value.function].email}"
 }
 
 # Secrets a function reads as environment variables: the Slack bot token, and the signing secret (slack only).

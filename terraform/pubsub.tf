@@ -13,7 +13,7 @@ locals {
   ]
 
   # Topics a function consumes: each gets a push subscription per consumer and one dead-letter topic.
-  # scc-findings and rollbacks have no consumer deployed yet (see README).
+  # scc-findings has no consumer deployed yet (see README).
   subscribed_topics = toset([for f in local.functions : f.topic])
 
   # Redelivery: exponential backoff between these bounds, then the dead-letter topic after 5 attempts.

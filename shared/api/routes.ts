@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { castVote } from '../approvals/cast-vote.js';
 import type { ApprovalRequest } from '../approvals/request.js';
 import { approversOf } from '../approvals/request.js';
-import { requestRollback } from '../engine/rollback-request.js';
+import { requestRollback, whyNotRollbackable } from '../engine/rollback-request.js';
 import type { Action } from '../model/action.js';
-import type { SweepEvent } from '../model/events.js';
+import type { RollbackRequest, SweepEvent } from '../model/events.js';
 import { engineStatus } from './engine-status.js';
 import { decodePageToken, encodePageToken } from './pagination.js';
 import { defineRoute, fail, type Caller, type Ctx, type Result, type Route } from './router.js';
@@ -19,6 +19,7 @@ import {
   RejectBodySchema,
   RemediateBodySchema,
   RollbackBodySchema,
+  RollbackRequestedSchema,
   RollbackResultSchema,
   ScopeBodySchema,
   StatusSchema,
@@ -354,7 +355,11 @@ export const ROUTES: Route[] = [
     params: IdParams,
     body: RollbackBodySchema,
     responses: {
-      200: { description: 'rolled back', schema: RollbackResultSchema },
+      200: { description: 'rolled back (embedded mode)', schema: RollbackResultSchema },
+      202: {
+        description: 'handed to the rollback function (production); the action shows the outcome',
+        schema: RollbackRequestedSchema,
+      },
       403: err('not an approver of the action’s team and risk (code forbidden)'),
       404: err('no such action (code not_found)'),
       409: err('cannot be rolled back now or at all (codes refused, not_rollbackable)'),
@@ -371,6 +376,19 @@ export const ROUTES: Route[] = [
           'forbidden',
           `${person ?? ctx.caller.key} may not roll back ${action.decision.risk}-risk changes here`,
         );
+      if (ctx.deps.mode === 'production') {
+        // The API's identity may change no resource: the rollback function, holding the execute role, does.
+        const not = whyNotRollbackable(action);
+        if (not) return fail(409, 'not_rollbackable', not);
+        const request: RollbackRequest = {
+          kind: 'rollback',
+          actionId: action.id,
+          actor: ctx.caller.key,
+          reason: ctx.body.reason,
+        };
+        await core.bus.publish('rollbacks', { data: request });
+        return { status: 202, body: { status: 'requested', action: actionView(action) } };
+      }
       const r = await requestRollback(core, action.id, ctx.caller.key, ctx.body.reason);
       switch (r.status) {
         case 'rolled_back':

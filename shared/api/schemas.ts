@@ -153,6 +153,10 @@ export const RollbackResultSchema = z
   .object({ status: z.literal('rolled_back'), action: ActionViewSchema })
   .meta({ id: 'RollbackResult' });
 
+export const RollbackRequestedSchema = z
+  .object({ status: z.literal('requested'), action: ActionViewSchema })
+  .meta({ id: 'RollbackRequested' });
+
 export const StatusSchema = z
   .object({
     status: z.enum(['ok', 'degraded']),

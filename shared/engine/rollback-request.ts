@@ -15,7 +15,8 @@ export type RollbackResult =
 /** Steps after which the fix may be on the resource, so there is something to restore. */
 const APPLIED_STEPS: ReadonlySet<Action['step']> = new Set(['operation_done', 'verified']);
 
-function whyNot(action: Action): string | null {
+/** Why this action cannot be rolled back at all (whatever the resource now says), if so. */
+export function whyNotRollbackable(action: Action): string | null {
   if (action.state === 'rolled_back') return 'the action was already rolled back';
   if (!action.reversible) return `${action.actionType} cannot be undone (irreversible)`;
   if (action.state !== 'verified' && action.state !== 'failed')
@@ -39,7 +40,7 @@ export async function requestRollback(
 ): Promise<RollbackResult> {
   const action = await deps.repo.getAction(actionId);
   if (!action) return { status: 'not_found' };
-  const not = whyNot(action);
+  const not = whyNotRollbackable(action);
   if (not) return { status: 'not_rollbackable', reason: not, action };
   const now = deps.clock.now();
   if (action.leaseUntil && action.leaseUntil > now.toISOString())

@@ -18,6 +18,19 @@ export const ActionEventSchema = z.object({
 });
 export type ActionEvent = z.infer<typeof ActionEventSchema>;
 
+/**
+ * An on-demand rollback asked for through the automation API in production: the rollback function, which
+ * holds the execute role, restores the before-state; the API's own identity changes no resource.
+ */
+export const RollbackRequestSchema = z.object({
+  kind: z.literal('rollback'),
+  actionId: z.string().min(1),
+  /** Who asked (identity key), recorded as the actor of the rollback. */
+  actor: z.string().min(1),
+  reason: z.string().min(1),
+});
+export type RollbackRequest = z.infer<typeof RollbackRequestSchema>;
+
 export const OutcomeEventSchema = z.object({
   kind: z.literal('outcome'),
   actionId: z.string(),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { handleFinding } from '../../functions/assess-risk/handler.js';
 import { handleAssetChange } from '../../functions/detect/handle-asset-change.js';
 import { handleChangeLog } from '../../functions/detect/handle-change-log.js';
+import { handleRollbackRequest } from '../../functions/rollback/handler.js';
 import { handleSweep, type SweepReport } from '../../functions/detect/handle-sweep.js';
 import { handleAction } from '../../functions/execute/handler.js';
 import { handleOutcome } from '../../functions/report/handler.js';
@@ -129,6 +130,10 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<Embedded> {
   );
   await bus.subscribe('findings', async (m) => void (await runHandler('findings', handleFinding, m, deps)));
   await bus.subscribe('actions', async (m) => void (await runHandler('actions', handleAction, m, deps)));
+  await bus.subscribe(
+    'rollbacks',
+    async (m) => void (await runHandler('rollbacks', handleRollbackRequest, m, deps)),
+  );
   await bus.subscribe('outcomes', async (m) => void (await runHandler('outcomes', handleOutcome, m, deps)));
 
   const chat =

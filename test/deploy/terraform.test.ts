@@ -508,6 +508,7 @@ const HANDLER_MODULES: Record<string, string> = {
   'detect-authors': 'functions/detect/handle-change-log.ts',
   'assess-risk': 'functions/assess-risk/handler.ts',
   execute: 'functions/execute/handler.ts',
+  rollback: 'functions/rollback/handler.ts',
   report: 'functions/report/handler.ts',
   'request-approval': 'functions/request-approval/handler.ts',
   api: 'functions/api/handler.ts',
@@ -1083,7 +1084,8 @@ describe('least privilege', () => {
     expect(calls).toBeGreaterThanOrEqual(5);
   });
 
-  it('grants the custom role to the execute function only, and org-wide roles to execute and the sweep only', () => {
+  it('grants the custom role to the functions that change resources only (execute, rollback), and org-wide roles to those and the sweep only', () => {
+    expect(local(tf, 'resource_changers')).toBe('${toset(["execute", "rollback"])}');
     const orgish = [
       ...resourcesOfType(tf, 'google_organization_iam_member'),
       ...resourcesOfType(tf, 'google_folder_iam_member'),
@@ -1100,7 +1102,9 @@ describe('least privilege', () => {
     );
     for (const g of byMember) {
       if (g.role === '${google_organization_iam_custom_role.execute.name}') {
-        expect(g.member).toBe('serviceAccount:${google_service_account.function["execute"].email}');
+        expect(g.member).toMatch(
+          /^serviceAccount:\$\{google_service_account\.function\[each\.(key|value\.function)\]\.email\}$/,
+        );
       } else {
         expect(g.key).toBe('google_organization_iam_member.sweep_asset_viewer');
       }

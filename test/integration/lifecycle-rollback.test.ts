@@ -18,7 +18,10 @@ import {
 } from '../../bench/lifecycle-failures.js';
 import { waitForGlobalOperation } from '../../shared/actions/compute-operation.js';
 import { DEFAULT_ACTION_SETTINGS } from '../../shared/actions/types.js';
+import { handleRollbackRequest } from '../../functions/rollback/handler.js';
 import { requestRollback } from '../../shared/engine/rollback-request.js';
+import type { RollbackRequest } from '../../shared/model/events.js';
+import type { BusMessage } from '../../shared/ports/bus.js';
 import type { Action } from '../../shared/model/action.js';
 import { projectRoot } from '../../shared/util/project-root.js';
 
@@ -201,6 +204,49 @@ describe('rollback on demand', () => {
       reason: `${fix.actionType} cannot be undone (irreversible)`,
     });
   }, 120_000);
+});
+
+describe('the rollback function (what the automation API hands on in production)', () => {
+  const message = (data: unknown, id: string): BusMessage => ({
+    messageId: id,
+    publishTime: '2026-11-02T00:00:00Z',
+    attributes: {},
+    data: Buffer.from(JSON.stringify(data)),
+  });
+
+  it('restores the before-state once, however often the request is delivered, and keeps bad requests', async () => {
+    const { w, proc, on } = await fixedWorld();
+    const fix = await on(BUCKET(1));
+    const request: RollbackRequest = {
+      kind: 'rollback',
+      actionId: fix.id,
+      actor: 'google:alice@example.com',
+      reason: 'the website lost its images',
+    };
+    const first = await handleRollbackRequest(message(request, 'm1'), proc.deps);
+    expect(first).toMatchObject({ status: 'done' });
+    expect(pap(w, BUCKET(1))).toBe('inherited');
+    const writes = w.twin.requests.filter((r) => r.method === 'PATCH').length;
+    // Pub/Sub delivers it again: nothing more is sent.
+    expect(await handleRollbackRequest(message(request, 'm1'), proc.deps)).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringContaining('already rolled back'),
+    });
+    expect(w.twin.requests.filter((r) => r.method === 'PATCH')).toHaveLength(writes);
+    const audit = (await proc.deps.repo.readAuditRecords()).filter((x) => x['subject'] === fix.id);
+    expect(audit.find((x) => x['kind'] === 'action.rollback')).toMatchObject({
+      actor: 'google:alice@example.com',
+      reason: 'on demand: the website lost its images',
+    });
+
+    expect(await handleRollbackRequest(message({ kind: 'rollback' }, 'm2'), proc.deps)).toMatchObject({
+      status: 'rejected',
+    });
+    expect(
+      await handleRollbackRequest(message({ ...request, actionId: 'nope' }, 'm3'), proc.deps),
+    ).toMatchObject({ status: 'rejected', reason: 'unknown action nope' });
+    expect((await proc.deps.repo.listDeadLetters()).map((d) => d.messageId).sort()).toEqual(['m2', 'm3']);
+  });
 });
 
 describe('warden rollback', () => {

@@ -210,6 +210,46 @@ describe('actions', () => {
   });
 });
 
+describe('rollback in production', () => {
+  it('hands the rollback to the rollback function (202) instead of changing anything with the API’s identity', async () => {
+    const w = await world(byName);
+    const prod: ApiWorld = { ...w, api: { ...w.api, mode: 'production' } };
+    const fixed = await w.seed({
+      bucket: 'web-dev-9',
+      project: 'devWeb',
+      risk: 'medium',
+      state: 'verified',
+      extra: { step: 'verified', beforeState: { a: 1 }, afterState: { a: 2 } },
+    });
+    const notApplied = await w.seed({
+      bucket: 'web-dev-8',
+      project: 'devWeb',
+      risk: 'medium',
+      state: 'planned',
+    });
+    const post = (id: string) =>
+      call(prod, 'POST', `/api/v1/automation/actions/${id}:rollback`, {
+        as: 'bob',
+        body: { reason: 'broke CI' },
+      });
+    const r = await post(fixed.id);
+    expect(r).toMatchObject({
+      status: 202,
+      body: { status: 'requested', action: { id: fixed.id, state: 'verified' } },
+    });
+    const n = await post(notApplied.id);
+    expect(n).toMatchObject({ status: 409, body: { error: { code: 'not_rollbackable' } } });
+    await w.api.approvals.core.bus.drain();
+    expect(w.published.filter((p) => p.topic === 'rollbacks')).toEqual([
+      {
+        topic: 'rollbacks',
+        data: { kind: 'rollback', actionId: fixed.id, actor: 'google:bob@example.com', reason: 'broke CI' },
+      },
+    ]);
+    expect((await w.api.approvals.core.repo.getAction(fixed.id))?.state).toBe('verified');
+  });
+});
+
 describe('sweeps on demand', () => {
   it('remediate starts a sweep of the finding’s or resource’s one resource, within the caller’s teams, naming the caller', async () => {
     const w = await world(byName);

@@ -53,6 +53,8 @@ interface Case {
   raw?: Buffer;
   type?: string;
   status: number;
+  /** The deployment the API runs in (embedded unless said). */
+  mode?: 'production';
 }
 interface Seeded {
   web: Action;
@@ -287,6 +289,16 @@ const CASES: Record<string, Case[]> = {
     ...bodyErrors((s) => `/api/v1/automation/approvals/${s.data.id}:reject`),
   ],
   rollback: [
+    // Before the embedded restore below: it leaves the action rolled back.
+    {
+      name: 'handed to the rollback function',
+      method: 'POST',
+      url: (s) => `/api/v1/automation/actions/${s.verified.id}:rollback`,
+      as: 'bob',
+      body: { reason: 'broke CI' },
+      status: 202,
+      mode: 'production',
+    },
     {
       name: 'restore',
       method: 'POST',
@@ -402,7 +414,7 @@ describe('the OpenAPI document', () => {
             },
             body: raw,
           },
-          w.api,
+          c.mode ? { ...w.api, mode: c.mode } : w.api,
         );
         const label = `${id} / ${c.name}`;
         expect(`${label}: ${r.status}`).toBe(`${label}: ${c.status}`);

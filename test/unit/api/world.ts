@@ -49,7 +49,7 @@ export async function apiWorld(config: EngineConfig, authenticate?: Authenticato
   const store = openSqliteDocumentStore(':memory:');
   const bus = createInProcessBus({ logger, clock });
   const published: ApiWorld['published'] = [];
-  for (const topic of ['sweeps', 'actions', 'outcomes'] as const)
+  for (const topic of ['sweeps', 'actions', 'outcomes', 'rollbacks'] as const)
     await bus.subscribe(
       topic,
       async (m) => void published.push({ topic, data: JSON.parse(m.data.toString()) }),
