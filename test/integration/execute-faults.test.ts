@@ -117,14 +117,19 @@ afterEach(async () => {
   for (const dir of scratch.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-/** The action on the resource for the SSH/RDP or public-bucket policy (other policies may add their own). */
+/**
+ * The first action on the resource for the SSH/RDP or public-bucket policy. A fix that failed reopens its
+ * finding, and the next action (waiting for a human) is created after it: store order alone would not say
+ * which is which.
+ */
 async function actionOn(engine: Embedded, resource: string): Promise<Action> {
-  const [a] = await engine.deps.repo.listActions({
+  const actions = await engine.deps.repo.listActions({
     where: [
       ['resourceName', '==', resource],
       ['policyId', 'in', ['firewall-ssh-rdp-open-to-internet', 'storage-bucket-public']],
     ],
   });
+  const [a] = actions.sort((x, y) => x.createdAt.localeCompare(y.createdAt));
   if (!a) throw new Error(`no action on ${resource}`);
   return a;
 }
@@ -210,6 +215,12 @@ describe('execute under faults', () => {
     expect(patches.map((r) => r.status)).toEqual([412, 412]);
     const iam = engine.twin.getAsset(BUCKET)?.resource?.data['iamConfiguration'] as Record<string, unknown>;
     expect(iam['publicAccessPrevention']).not.toBe('enforced');
+    // The finding stays open, and the next attempt waits for a human instead of looping.
+    const states = (await engine.deps.repo.listActions({ where: [['resourceName', '==', BUCKET]] }))
+      .filter((x) => x.policyId === 'storage-bucket-public')
+      .map((x) => x.state)
+      .sort();
+    expect(states).toEqual(['awaiting_approval', 'failed']);
   });
 
   /** The bucket fix held for approval by a change freeze, approved, then executed with one 412 on the way. */
