@@ -1,20 +1,15 @@
-import { createInProcessBus } from '../../../shared/adapters/bus-inprocess.js';
 import { MemoryChat } from '../../../shared/adapters/chat-memory.js';
-import { openSqliteDocumentStore } from '../../../shared/adapters/document-store-sqlite.js';
 import { apiTokenAuthenticator, type Authenticator } from '../../../shared/api/auth.js';
 import type { ApiDeps } from '../../../shared/api/router.js';
 import { buildApprovalDeps } from '../../../shared/approvals/deps.js';
 import { openRequest } from '../../../shared/approvals/open-request.js';
-import { createCloudClients } from '../../../shared/cloud/clients.js';
 import { findingId } from '../../../shared/engine/repository.js';
 import type { Action } from '../../../shared/model/action.js';
 import type { Asset } from '../../../shared/model/asset.js';
 import type { Risk } from '../../../shared/model/policy.js';
-import type { Topic } from '../../../shared/model/topics.js';
 import { ManualClock } from '../../../shared/ports/clock.js';
-import { SequentialIds } from '../../../shared/ports/ids.js';
-import { MemoryLogger } from '../../../shared/ports/logger.js';
-import { buildDeps, type EngineConfig } from '../../../shared/roots/build-deps.js';
+import type { EngineConfig } from '../../../shared/roots/build-deps.js';
+import { recordingCore, type Published } from '../../support/recording-core.js';
 import { rules } from '../approvals/fixtures.js';
 
 export const TOKEN = 'local-token-0123456789abcdef';
@@ -31,7 +26,7 @@ const POLICY = 'storage-bucket-uniform-access-disabled';
 export interface ApiWorld {
   api: ApiDeps;
   clock: ManualClock;
-  published: Array<{ topic: Topic; data: Record<string, unknown> }>;
+  published: Published;
   seed(opts: {
     bucket: string;
     project: keyof typeof PROJECTS;
@@ -45,24 +40,12 @@ export interface ApiWorld {
 
 export async function apiWorld(config: EngineConfig, authenticate?: Authenticator): Promise<ApiWorld> {
   const clock = new ManualClock('2026-11-01T10:00:00.000Z');
-  const logger = new MemoryLogger();
-  const store = openSqliteDocumentStore(':memory:');
-  const bus = createInProcessBus({ logger, clock });
-  const published: ApiWorld['published'] = [];
-  for (const topic of ['sweeps', 'actions', 'outcomes', 'rollbacks'] as const)
-    await bus.subscribe(
-      topic,
-      async (m) => void published.push({ topic, data: JSON.parse(m.data.toString()) }),
-    );
-  const core = buildDeps({
-    store,
-    bus,
-    cloud: createCloudClients({ target: { kind: 'twin', url: 'http://127.0.0.1:9', projectId: 'p' } }),
-    clock,
-    ids: new SequentialIds(),
-    logger,
-    config,
-  });
+  const { core, published, close } = await recordingCore(config, clock, [
+    'sweeps',
+    'actions',
+    'outcomes',
+    'rollbacks',
+  ]);
   const approvals = buildApprovalDeps({
     core,
     rules: rules(),
@@ -159,9 +142,6 @@ export async function apiWorld(config: EngineConfig, authenticate?: Authenticato
       clock.advance(1000);
       return (await core.repo.getAction(action.id))!;
     },
-    async close() {
-      await bus.close();
-      await store.close();
-    },
+    close,
   };
 }

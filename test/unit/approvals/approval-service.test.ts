@@ -1,7 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createInProcessBus } from '../../../shared/adapters/bus-inprocess.js';
 import { MemoryChat } from '../../../shared/adapters/chat-memory.js';
-import { openSqliteDocumentStore } from '../../../shared/adapters/document-store-sqlite.js';
 import { castVote } from '../../../shared/approvals/cast-vote.js';
 import { buildApprovalDeps, type ApprovalDeps } from '../../../shared/approvals/deps.js';
 import { expireApprovals } from '../../../shared/approvals/expire.js';
@@ -9,14 +7,13 @@ import type { Identity } from '../../../shared/approvals/identity.js';
 import { openRequest, postRequestMessage } from '../../../shared/approvals/open-request.js';
 import { runApprovalTick } from '../../../shared/approvals/tick.js';
 import { recordChangeAuthor } from '../../../shared/engine/change-authors.js';
-import { createCloudClients } from '../../../shared/cloud/clients.js';
 import type { Action } from '../../../shared/model/action.js';
 import type { Risk } from '../../../shared/model/policy.js';
 import { ManualClock } from '../../../shared/ports/clock.js';
-import { SequentialIds } from '../../../shared/ports/ids.js';
 import { MemoryLogger } from '../../../shared/ports/logger.js';
-import { buildDeps, loadEngineConfig, type EngineConfig } from '../../../shared/roots/build-deps.js';
+import { loadEngineConfig, type EngineConfig } from '../../../shared/roots/build-deps.js';
 import { ChatError } from '../../../shared/ports/chat.js';
+import { recordingCore, type Published } from '../../support/recording-core.js';
 import { rules } from './fixtures.js';
 
 const T0 = '2026-11-01T10:00:00.000Z';
@@ -29,7 +26,7 @@ interface World {
   deps: ApprovalDeps;
   clock: ManualClock;
   chat: MemoryChat;
-  published: Array<{ topic: string; data: Record<string, unknown> }>;
+  published: Published;
   close(): Promise<void>;
 }
 const worlds: World[] = [];
@@ -39,24 +36,7 @@ afterEach(async () => {
 
 async function world(opts: { liveBus?: boolean } = {}): Promise<World> {
   const clock = new ManualClock(T0);
-  const logger = new MemoryLogger();
-  const store = openSqliteDocumentStore(':memory:');
-  const bus = createInProcessBus({ logger, clock });
-  const published: World['published'] = [];
-  for (const topic of ['actions', 'outcomes'] as const)
-    await bus.subscribe(
-      topic,
-      async (m) => void published.push({ topic, data: JSON.parse(m.data.toString()) }),
-    );
-  const core = buildDeps({
-    store,
-    bus,
-    cloud: createCloudClients({ target: { kind: 'twin', url: 'http://127.0.0.1:9', projectId: 'p' } }),
-    clock,
-    ids: new SequentialIds(),
-    logger,
-    config,
-  });
+  const { core, published, close } = await recordingCore(config, clock, ['actions', 'outcomes']);
   const chat = new MemoryChat({
     'web-approvals': 'C0WEB',
     'warden-approvals': 'C0DEFAULT',
@@ -68,10 +48,7 @@ async function world(opts: { liveBus?: boolean } = {}): Promise<World> {
     clock,
     chat,
     published,
-    close: async () => {
-      await bus.close();
-      await store.close();
-    },
+    close,
   };
   worlds.push(w);
   return w;
